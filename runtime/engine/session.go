@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gendl/gendl/runtime/ops"
+	"github.com/gendl/gendl/runtime/tensor"
+)
+
+// Session runs a Plan. It owns the buffers of every intermediate value and reuses them between
+// runs. A Session may be shared by goroutines (runs are serialised); for parallel runs give
+// each goroutine its own Session of the same Plan.
+type Session struct {
+	plan    *Plan
+	threads int
+
+	mu     sync.Mutex
+	values []*tensor.Tensor // session-owned buffers, one per value produced by a step
+	ctxs   []ops.Ctx        // per step
+	needs  map[string][]int // cache: requested outputs -> steps to run
+}
+
+// SessionOptions configure a session.
+type SessionOptions struct {
+	// Threads is the number of goroutines ops may use; 0 means 1.
+	Threads int
+}
+
+// NewSession creates a session for p.
+func (p *Plan) NewSession(opt SessionOptions) *Session {
+	if opt.Threads <= 0 {
+		opt.Threads = 1
+	}
+	s := &Session{plan: p, threads: opt.Threads, values: make([]*tensor.Tensor, len(p.names)),
+		ctxs: make([]ops.Ctx, len(p.steps)), needs: map[string][]int{}}
+	for i := range s.ctxs {
+		s.ctxs[i].Threads = opt.Threads
+	}
+	return s
+}
+
+// Run feeds the inputs by name and returns the requested values by name: the graph outputs
+// when names is empty, otherwise any graph value (node outputs included, so intermediate
+// layers can be read). Only the nodes the requested values depend on run. The returned
+// tensors are fresh copies owned by the caller.
+func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[string]*tensor.Tensor, error) {
+	p := s.plan
+	if len(names) == 0 {
+		for _, o := range p.Outputs {
+			names = append(names, o.Name)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	// Inputs.
+	env := make([]*tensor.Tensor, len(p.names))
+	copy(env, p.consts)
+	for name, t := range feeds {
+		v, ok := p.feedable[name]
+		if !ok {
+			if _, isValue := p.index[name]; isValue {
+				return nil, fmt.Errorf("engine: %q is not a graph input and cannot be fed", name)
+			}
+			return nil, fmt.Errorf("engine: feed %q: the graph has no input of that name (inputs: %s)", name, p.inputNames())
+		}
+		if t == nil {
+			return nil, fmt.Errorf("engine: input %q: nil tensor", name)
+		}
+		if err := checkTensor(t); err != nil {
+			return nil, fmt.Errorf("engine: input %q: %w", name, err)
+		}
+		env[v] = t
+	}
+	dims := map[string]int{}
+	for _, in := range p.Inputs {
+		v := p.index[in.Name]
+		t := env[v]
+		if t == nil {
+			return nil, fmt.Errorf("engine: input %q (%s) was not fed", in.Name, in)
+		}
+		if err := checkInput(in, t, dims); err != nil {
+			return nil, err
+		}
+	}
+
+	key := strings.Join(names, "\x00")
+	steps, ok := s.needs[key]
+	if !ok {
+		var err error
+		if steps, err = p.stepsFor(names); err != nil {
+			return nil, err
+		}
+		s.needs[key] = steps
+	}
+
+	inBuf := make([]*tensor.Tensor, 0, 8)
+	outBuf := make([]*tensor.Tensor, 0, 4)
+	for _, si := range steps {
+		st := &p.steps[si]
+		inBuf = inBuf[:0]
+		for _, v := range st.in {
+			if v < 0 {
+				inBuf = append(inBuf, nil)
+				continue
+			}
+			inBuf = append(inBuf, env[v])
+		}
+		outBuf = outBuf[:0]
+		for _, v := range st.out {
+			if v < 0 {
+				outBuf = append(outBuf, nil)
+				continue
+			}
+			if s.values[v] == nil {
+				s.values[v] = &tensor.Tensor{}
+			}
+			outBuf = append(outBuf, s.values[v])
+		}
+		if err := st.op.Run(&s.ctxs[si], inBuf, outBuf); err != nil {
+			return nil, fmt.Errorf("engine: %s: %w", st.desc, err)
+		}
+		for i, v := range st.out {
+			if v >= 0 {
+				env[v] = outBuf[i]
+			}
+		}
+	}
+
+	res := make(map[string]*tensor.Tensor, len(names))
+	for _, name := range names {
+		t := env[p.index[name]]
+		if t == nil {
+			return nil, fmt.Errorf("engine: value %q was not computed", name)
+		}
+		res[name] = t.Clone()
+	}
+	return res, nil
+}
+
+// stepsFor returns, in order, the steps needed to compute the named values.
+func (p *Plan) stepsFor(names []string) ([]int, error) {
+	need := make([]bool, len(p.steps))
+	var stack []int
+	for _, name := range names {
+		v, ok := p.index[name]
+		if !ok {
+			return nil, fmt.Errorf("engine: the graph has no value named %q", name)
+		}
+		stack = append(stack, v)
+	}
+	seen := make([]bool, len(p.names))
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
+		si := p.producer[v]
+		if si < 0 || need[si] {
+			continue
+		}
+		need[si] = true
+		for _, in := range p.steps[si].in {
+			if in >= 0 {
+				stack = append(stack, in)
+			}
+		}
+	}
+	var out []int
+	for i, n := range need {
+		if n {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+func (p *Plan) inputNames() string {
+	var names []string
+	for _, in := range p.Inputs {
+		names = append(names, fmt.Sprintf("%q", in.Name))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkTensor verifies that a caller's tensor is self-consistent.
+func checkTensor(t *tensor.Tensor) error {
+	if !t.DType.Supported() {
+		return fmt.Errorf("unsupported dtype %v", t.DType)
+	}
+	for i, d := range t.Shape {
+		if d < 0 {
+			return fmt.Errorf("dimension %d is negative (%d)", i, d)
+		}
+	}
+	n := tensor.Numel(t.Shape)
+	var got int
+	ok := true
+	switch d := t.Data.(type) {
+	case []float32:
+		got, ok = len(d), t.DType == tensor.Float32
+	case []float64:
+		got, ok = len(d), t.DType == tensor.Float64
+	case []int64:
+		got, ok = len(d), t.DType == tensor.Int64
+	case []int32:
+		got, ok = len(d), t.DType == tensor.Int32
+	case []int8:
+		got, ok = len(d), t.DType == tensor.Int8
+	case []uint8:
+		got, ok = len(d), t.DType == tensor.Uint8
+	case []bool:
+		got, ok = len(d), t.DType == tensor.Bool
+	default:
+		return fmt.Errorf("data of Go type %T is not a supported slice", t.Data)
+	}
+	if !ok {
+		return fmt.Errorf("data of Go type %T does not match dtype %v", t.Data, t.DType)
+	}
+	if got != n {
+		return fmt.Errorf("shape %v needs %d elements, data has %d", t.Shape, n, got)
+	}
+	return nil
+}
+
+// checkInput checks a fed tensor against the graph's declaration; symbolic dims must agree
+// across inputs within one run.
+func checkInput(in ValueInfo, t *tensor.Tensor, dims map[string]int) error {
+	if in.DType != tensor.Undefined && t.DType != in.DType {
+		return fmt.Errorf("engine: input %q: want dtype %v, got %v", in.Name, in.DType, t.DType)
+	}
+	if !in.HasShape {
+		return nil
+	}
+	if len(t.Shape) != len(in.Shape) {
+		return fmt.Errorf("engine: input %q: want shape %s, got %v (rank %d, want %d)", in.Name, in, tensor.ShapeString(t.Shape), len(t.Shape), len(in.Shape))
+	}
+	for i, d := range in.Shape {
+		got := t.Shape[i]
+		if d >= 0 && got != d {
+			return fmt.Errorf("engine: input %q: dimension %d: want %d, got %d (declared %s, fed %s)", in.Name, i, d, got, in, tensor.ShapeString(t.Shape))
+		}
+		if d < 0 && in.DimNames[i] != "" {
+			if prev, ok := dims[in.DimNames[i]]; ok && prev != got {
+				return fmt.Errorf("engine: input %q: dimension %d (%s) is %d, but %s is %d in another input", in.Name, i, in.DimNames[i], got, in.DimNames[i], prev)
+			}
+			dims[in.DimNames[i]] = got
+		}
+	}
+	return nil
+}

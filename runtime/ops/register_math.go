@@ -1,0 +1,5 @@
+package ops
+
+func registerMath(r *Registry) {
+	r.Add("Relu", newRelu)
+}

@@ -1,0 +1,4 @@
+package ops
+
+func registerRecurrent(r *Registry) {
+}

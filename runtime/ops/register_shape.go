@@ -1,0 +1,5 @@
+package ops
+
+func registerShape(r *Registry) {
+	r.Add("Identity", newIdentity)
+}

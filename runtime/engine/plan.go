@@ -67,12 +67,12 @@ type Plan struct {
 	Inputs  []ValueInfo // graph inputs that must be fed (initializers excluded)
 	Outputs []ValueInfo // graph outputs
 
-	names    []string       // value index -> name
-	index    map[string]int // name -> value index
-	consts   []*tensor.Tensor
-	producer []int // value index -> step index, -1 for inputs and constants
-	steps    []step
-	feedable map[string]int // graph inputs (incl. overridable initializers) -> value index
+	names     []string       // value index -> name
+	index     map[string]int // name -> value index
+	consts    []*tensor.Tensor
+	producer  []int // value index -> step index, -1 for inputs and constants
+	steps     []step
+	feedable  map[string]int // graph inputs (incl. overridable initializers) -> value index
 	inputDecl map[int]ValueInfo
 }
 

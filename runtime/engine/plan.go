@@ -177,25 +177,10 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		p.Inputs = append(p.Inputs, info)
 	}
 
-	// Nodes: collect op constructors, report every unsupported op at once.
+	// Nodes: report every unsupported op at once.
 	nodes := g.GetNode()
-	var unsupported []string
-	for _, n := range nodes {
-		if n.GetOpType() == "If" || n.GetOpType() == "Loop" || n.GetOpType() == "Scan" {
-			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", n.GetOpType(), nodeName(n)))
-			continue
-		}
-		d := n.GetDomain()
-		if d != "" && d != "ai.onnx" {
-			unsupported = append(unsupported, fmt.Sprintf("%s.%s (%s)", d, n.GetOpType(), nodeName(n)))
-			continue
-		}
-		if _, ok := opt.Registry.Lookup(n.GetOpType()); !ok {
-			unsupported = append(unsupported, fmt.Sprintf("%s (%s)", n.GetOpType(), nodeName(n)))
-		}
-	}
-	if len(unsupported) > 0 {
-		return nil, &UnsupportedError{Ops: unsupported}
+	if un := UnsupportedOps(m, opt.Registry); len(un) > 0 {
+		return nil, &UnsupportedError{Ops: un}
 	}
 
 	// Define node outputs; each name once in the whole graph (SSA).
@@ -336,6 +321,29 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		p.Outputs = append(p.Outputs, info)
 	}
 	return p, nil
+}
+
+// UnsupportedOps lists the nodes of m whose op the registry lacks (or that gendl cannot run:
+// control flow, other domains), as `GridSample (node "g3")`. Nil registry means ops.Default().
+func UnsupportedOps(m *onnx.ModelProto, r *ops.Registry) []string {
+	if r == nil {
+		r = ops.Default()
+	}
+	var out []string
+	for _, n := range m.GetGraph().GetNode() {
+		d := n.GetDomain()
+		switch {
+		case d != "" && d != "ai.onnx":
+			out = append(out, fmt.Sprintf("%s.%s (%s)", d, n.GetOpType(), nodeName(n)))
+		case n.GetOpType() == "If" || n.GetOpType() == "Loop" || n.GetOpType() == "Scan":
+			out = append(out, fmt.Sprintf("%s (%s): control flow is not supported", n.GetOpType(), nodeName(n)))
+		default:
+			if _, ok := r.Lookup(n.GetOpType()); !ok {
+				out = append(out, fmt.Sprintf("%s (%s)", n.GetOpType(), nodeName(n)))
+			}
+		}
+	}
+	return out
 }
 
 func nodeName(n *onnx.NodeProto) string {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// interspersed moves a subcommand's flags in front of its positional arguments, so that
+// `gendl run MODEL.onnx --inputs DIR` works: urfave/cli v2 stops reading flags at the first
+// positional argument. Everything after "--" is left alone.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	var cmd *cli.Command
+	at := -1
+	for i := 1; i < len(args); i++ {
+		if c := app.Command(args[i]); c != nil {
+			cmd, at = c, i
+			break
+		}
+		if !strings.HasPrefix(args[i], "-") {
+			return args
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, pos []string
+	rest := args[at+1:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			pos = append(pos, rest[i:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if takesValue[name] && i+1 < len(rest) {
+			flags = append(flags, rest[i+1])
+			i++
+		}
+	}
+	out := append([]string{}, args[:at+1]...)
+	out = append(out, flags...)
+	return append(out, pos...)
+}

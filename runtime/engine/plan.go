@@ -295,7 +295,7 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		st.op = op
 		if n.GetOpType() == "Constant" && len(st.out) == 1 && st.out[0] >= 0 {
 			t := &tensor.Tensor{}
-			if err := op.Run(&ops.Ctx{Threads: 1}, nil, []*tensor.Tensor{t}); err != nil {
+			if err := runOp(op, &ops.Ctx{Threads: 1}, nil, []*tensor.Tensor{t}); err != nil {
 				return nil, fmt.Errorf("engine: %s: %w", st.desc, err)
 			}
 			p.consts[st.out[0]] = t

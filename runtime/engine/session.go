@@ -119,7 +119,7 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 			}
 			outBuf = append(outBuf, s.values[v])
 		}
-		if err := st.op.Run(&s.ctxs[si], inBuf, outBuf); err != nil {
+		if err := runOp(st.op, &s.ctxs[si], inBuf, outBuf); err != nil {
 			return nil, fmt.Errorf("engine: %s: %w", st.desc, err)
 		}
 		for i, v := range st.out {
@@ -255,4 +255,21 @@ func checkInput(in ValueInfo, t *tensor.Tensor, dims map[string]int) error {
 		}
 	}
 	return nil
+}
+
+// runOp runs one op, turning a panic into an error. Ops check their inputs and return errors;
+// the recover is the last line of defence that keeps a hostile model from crashing the
+// process. A *tensor.SizeError is the expected case (an output shape over the memory cap);
+// any other panic is a bug in an op, and its message says so ("internal error").
+func runOp(op ops.Op, ctx *ops.Ctx, in, out []*tensor.Tensor) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if se, ok := r.(*tensor.SizeError); ok {
+				err = se
+				return
+			}
+			err = fmt.Errorf("internal error (panic: %v); please report it with the model", r)
+		}
+	}()
+	return op.Run(ctx, in, out)
 }

@@ -100,11 +100,40 @@ func FromInt64(data []int64, shape ...int) *Tensor {
 	return &Tensor{DType: Int64, Shape: append([]int{}, shape...), Data: data}
 }
 
+// MaxElements caps the element count of any tensor Reset or New allocates. Shapes computed at
+// run time from untrusted models (ConstantOfShape, Resize, Pad, Reshape...) pass through here,
+// so a hostile model cannot make the process allocate more than this; the engine turns the
+// resulting *SizeError panic into an error naming the node.
+var MaxElements = 1 << 30
+
+// SizeError is the panic value of Reset for a shape that is negative or over MaxElements.
+type SizeError struct{ Shape []int }
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("tensor: shape %v is negative or has more than %d elements (tensor.MaxElements)", e.Shape, MaxElements)
+}
+
+// checkedNumel returns the element count of shape, or panics with a *SizeError.
+func checkedNumel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > MaxElements/d) {
+			panic(&SizeError{Shape: append([]int{}, shape...)})
+		}
+		n *= d
+	}
+	if n > MaxElements {
+		panic(&SizeError{Shape: append([]int{}, shape...)})
+	}
+	return n
+}
+
 // Reset gives t the type dt and the shape shape, reusing its backing array when it is large
 // enough. Element values are unspecified afterwards (not zeroed) when the array is reused;
-// callers that need zeros use Zero.
+// callers that need zeros use Zero. A negative shape or one over MaxElements panics with a
+// *SizeError (the engine recovers it as an error).
 func (t *Tensor) Reset(dt DType, shape []int) {
-	n := Numel(shape)
+	n := checkedNumel(shape)
 	t.Shape = append(t.Shape[:0], shape...)
 	if t.DType == dt && t.Data != nil && capOf(t.Data) >= n {
 		t.Data = sliceTo(t.Data, n)

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bufio"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -76,6 +77,12 @@ func runCase(dir string) error {
 			}
 			if err := res.Err(); err != nil {
 				return err
+			}
+			// What planning inferred must hold for what running produced.
+			for name, got := range res.Got {
+				if typ, ok := p.ValueType(name); ok && !typ.Compatible(got) {
+					return fmt.Errorf("output %q: plan inferred %v, run produced %v", name, typ, got)
+				}
 			}
 		}
 	}

@@ -70,7 +70,8 @@ type Plan struct {
 	names     []string       // value index -> name
 	index     map[string]int // name -> value index
 	consts    []*tensor.Tensor
-	producer  []int // value index -> step index, -1 for inputs and constants
+	types     []ops.Type // what planning inferred about each value
+	producer  []int      // value index -> step index, -1 for inputs and constants
 	steps     []step
 	feedable  map[string]int // graph inputs (incl. overridable initializers) -> value index
 	inputDecl map[int]ValueInfo
@@ -128,6 +129,7 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		p.index[name] = len(p.names)
 		p.names = append(p.names, name)
 		p.consts = append(p.consts, nil)
+		p.types = append(p.types, ops.Unknown)
 		p.producer = append(p.producer, -1)
 		return len(p.names) - 1
 	}
@@ -149,6 +151,7 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		}
 		v := newValue(name)
 		p.consts[v] = t
+		p.types[v] = ops.TypeOf(t)
 	}
 	if len(g.GetSparseInitializer()) > 0 {
 		return nil, errors.New("engine: sparse initializers are not supported")
@@ -174,6 +177,7 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		v := newValue(name)
 		p.feedable[name] = v
 		p.inputDecl[v] = info
+		p.types[v] = info.Type()
 		p.Inputs = append(p.Inputs, info)
 	}
 
@@ -293,12 +297,16 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 			return nil, err
 		}
 		st.op = op
+		if err := p.infer(&st, op); err != nil {
+			return nil, err
+		}
 		if n.GetOpType() == "Constant" && len(st.out) == 1 && st.out[0] >= 0 {
 			t := &tensor.Tensor{}
 			if err := runOp(op, &ops.Ctx{Threads: 1}, nil, []*tensor.Tensor{t}); err != nil {
 				return nil, fmt.Errorf("engine: %s: %w", st.desc, err)
 			}
 			p.consts[st.out[0]] = t
+			p.types[st.out[0]] = ops.TypeOf(t)
 			continue
 		}
 		for _, o := range st.out {
@@ -321,6 +329,60 @@ func New(m *onnx.ModelProto, opt Options) (*Plan, error) {
 		p.Outputs = append(p.Outputs, info)
 	}
 	return p, nil
+}
+
+// infer runs the op's plan-time type inference, if it has one, and records the output types.
+func (p *Plan) infer(st *step, op ops.Op) error {
+	inf, ok := op.(ops.Inferer)
+	if !ok {
+		return nil
+	}
+	in := make([]ops.Type, len(st.in))
+	for i, v := range st.in {
+		if v >= 0 {
+			in[i] = p.types[v]
+		}
+	}
+	out, err := safeInfer(inf, in)
+	if err != nil {
+		return fmt.Errorf("engine: %s: %w", st.desc, err)
+	}
+	if len(out) != len(st.out) {
+		return fmt.Errorf("engine: %s: internal error: inferred %d output types for %d outputs", st.desc, len(out), len(st.out))
+	}
+	for i, v := range st.out {
+		if v >= 0 {
+			p.types[v] = out[i]
+		}
+	}
+	return nil
+}
+
+func safeInfer(inf ops.Inferer, in []ops.Type) (out []ops.Type, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in type inference (panic: %v); please report it with the model", r)
+		}
+	}()
+	return inf.Infer(in)
+}
+
+// ValueType returns what planning inferred about a value (ops.Unknown parts where it could not).
+func (p *Plan) ValueType(name string) (ops.Type, bool) {
+	v, ok := p.index[name]
+	if !ok {
+		return ops.Unknown, false
+	}
+	return p.types[v], true
+}
+
+// Type returns the declared type of a graph input or output.
+func (v ValueInfo) Type() ops.Type {
+	t := ops.Type{DType: v.DType, Ranked: v.HasShape}
+	if v.HasShape {
+		t.Shape = append([]int{}, v.Shape...)
+	}
+	return t
 }
 
 // UnsupportedOps lists the nodes of m whose op the registry lacks (or that gendl cannot run:

@@ -16,3 +16,5 @@ func (identity) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	out[0].CopyFrom(in[0])
 	return nil
 }
+
+func (identity) Infer(in []Type) ([]Type, error) { return []Type{in[0]}, nil }

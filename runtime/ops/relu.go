@@ -35,3 +35,10 @@ func (relu) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	}
 	return nil
 }
+
+func (relu) Infer(in []Type) ([]Type, error) {
+	if err := CheckDType("X", in[0], tensor.Float32, tensor.Float64); err != nil {
+		return nil, err
+	}
+	return []Type{in[0]}, nil
+}

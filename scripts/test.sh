@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: what the README tells you to run and what CI runs, nothing more.
+#
+#   scripts/test.sh
+#
+# 1. installs ONNX Runtime (the reference the tests compare with) from npm, if not present;
+# 2. go vet, then every unit, property, conformance and CLI test (go test ./...);
+# 3. the concurrency tests again under the race detector;
+# 4. the ONNX Runtime comparison tests (build tag "ort"; cgo), which must not skip here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GENDL_ORT_LIB=${GENDL_ORT_LIB:-$(scripts/install-ort.sh)}
+export GENDL_ORT_LIB GENDL_REQUIRE_ORT=1
+
+echo "== go vet" >&2
+go vet ./...
+echo "== go test ./..." >&2
+go test ./...
+echo "== go test -race (engine, ops)" >&2
+go test -race ./runtime/engine ./runtime/ops
+echo "== go test -tags ort ./runtime/ortcheck (against ONNX Runtime)" >&2
+go test -tags ort ./runtime/ortcheck
+echo "== all tests passed" >&2

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/engine"
+	"github.com/gendl/gendl/runtime/tensor"
 )
 
 func inspectCommand() *cli.Command {
@@ -44,7 +45,7 @@ func inspect(w io.Writer, path string, m *onnx.ModelProto) error {
 	}
 	fmt.Fprintf(w, "opsets    %s\n", strings.Join(opsets, ", "))
 	if p := m.GetProducerName(); p != "" {
-		fmt.Fprintf(w, "producer  %s %s\n", p, m.GetProducerVersion())
+		fmt.Fprintf(w, "producer  %s\n", strings.TrimSpace(p+" "+m.GetProducerVersion()))
 	}
 	fmt.Fprintf(w, "graph     %q, %d nodes, %d initializers\n", g.GetName(), len(g.GetNode()), len(g.GetInitializer()))
 
@@ -125,6 +126,9 @@ func describeValue(vi *onnx.ValueInfoProto) string {
 		return vi.GetName() + ": (not a tensor)"
 	}
 	elem := strings.ToLower(onnx.DataTypeName(tt.GetElemType()))
+	if dt := tensor.DType(tt.GetElemType()); dt.Supported() || dt == tensor.Float16 {
+		elem = dt.String()
+	}
 	if tt.GetShape() == nil {
 		return fmt.Sprintf("%s: %s[?]", vi.GetName(), elem)
 	}

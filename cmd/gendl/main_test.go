@@ -26,7 +26,7 @@ func TestInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ai.onnx 14", "x: float[3 4 5]", "Relu", "unsupported  none"} {
+	for _, want := range []string{"ai.onnx 14", "x: float32[3 4 5]", "Relu", "unsupported  none"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}

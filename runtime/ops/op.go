@@ -35,8 +35,16 @@ func (n *Node) Errorf(format string, args ...any) error {
 	return fmt.Errorf("onnx: %s: %s", onnx.NodeDesc(n.Proto), fmt.Sprintf(format, args...))
 }
 
-// CheckArity checks the number of input and output slots against the op's spec.
+// CheckArity checks the number of input and output slots against the op's spec. The first
+// minIn inputs are required: ONNX schemas list required inputs before optional ones, so an
+// empty name (an absent input) among them is an error here, at plan time, and ops may rely on
+// in[i] != nil for i < minIn when they run.
 func (n *Node) CheckArity(minIn, maxIn, minOut, maxOut int) error {
+	for i, name := range n.Proto.GetInput() {
+		if i < minIn && name == "" {
+			return n.Errorf("input %d is required but the node leaves it empty", i)
+		}
+	}
 	if k := n.NumInputs(); k < minIn || k > maxIn {
 		if minIn == maxIn {
 			return n.Errorf("want %d inputs, got %d", minIn, k)

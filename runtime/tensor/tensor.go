@@ -136,7 +136,9 @@ func (t *Tensor) Reset(dt DType, shape []int) {
 	n := checkedNumel(shape)
 	t.Shape = append(t.Shape[:0], shape...)
 	if t.DType == dt && t.Data != nil && capOf(t.Data) >= n {
-		t.Data = sliceTo(t.Data, n)
+		if lenOf(t.Data) != n { // re-boxing a slice in the interface allocates: only when needed
+			t.Data = sliceTo(t.Data, n)
+		}
 		return
 	}
 	t.DType = dt
@@ -201,6 +203,26 @@ func capOf(data any) int {
 		return cap(d)
 	}
 	return 0
+}
+
+func lenOf(data any) int {
+	switch d := data.(type) {
+	case []float32:
+		return len(d)
+	case []float64:
+		return len(d)
+	case []int64:
+		return len(d)
+	case []int32:
+		return len(d)
+	case []int8:
+		return len(d)
+	case []uint8:
+		return len(d)
+	case []bool:
+		return len(d)
+	}
+	return -1
 }
 
 func sliceTo(data any, n int) any {

@@ -54,3 +54,13 @@ func TestCloneIsDeep(t *testing.T) {
 		t.Fatalf("CopyFrom: got %v %v", y.Shape, y.F32())
 	}
 }
+
+// TestResetSameShapeAllocatesNothing pins the steady state of a session: giving an output the
+// shape it already has must not allocate (boxing a re-sliced slice into Data would).
+func TestResetSameShapeAllocatesNothing(t *testing.T) {
+	x := New(Float32, 8, 8)
+	shape := []int{8, 8}
+	if n := testing.AllocsPerRun(100, func() { x.Reset(Float32, shape) }); n != 0 {
+		t.Fatalf("Reset to the same shape: %v allocations per call, want 0", n)
+	}
+}

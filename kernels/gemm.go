@@ -29,6 +29,8 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if k == 0 || alpha == 0 {
 		return
 	}
+	// No term is skipped when a factor is zero: 0*Inf and 0*NaN must give NaN, as in the
+	// BLAS reference and numpy.
 	switch {
 	case !transA && !transB:
 		// C[i,:] += alpha*A[i,p]*B[p,:]: unit-stride inner loop over n.
@@ -36,11 +38,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			crow := c[i*ldc : i*ldc+n]
 			arow := a[i*lda : i*lda+k]
 			for p, av := range arow {
-				s := alpha * av
-				if s == 0 {
-					continue
-				}
-				axpy(s, b[p*ldb:p*ldb+n], crow)
+				axpy(alpha*av, b[p*ldb:p*ldb+n], crow)
 			}
 		}
 	case transA && !transB:
@@ -48,11 +46,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		for p := 0; p < k; p++ {
 			brow := b[p*ldb : p*ldb+n]
 			for i := 0; i < m; i++ {
-				s := alpha * a[p*lda+i]
-				if s == 0 {
-					continue
-				}
-				axpy(s, brow, c[i*ldc:i*ldc+n])
+				axpy(alpha*a[p*lda+i], brow, c[i*ldc:i*ldc+n])
 			}
 		}
 	case !transA && transB:

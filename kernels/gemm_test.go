@@ -85,3 +85,22 @@ func TestSgemmBetaZeroIgnoresNaN(t *testing.T) {
 		t.Fatalf("C = %v, want 6", c[0])
 	}
 }
+
+// TestSgemmPropagatesNaN pins that a zero in A does not hide a NaN or Inf in B (numpy and
+// ONNX Runtime give NaN; an early version skipped zero terms).
+func TestSgemmPropagatesNaN(t *testing.T) {
+	for _, transA := range []bool{false, true} {
+		c := []float32{0}
+		Sgemm(transA, false, 1, 1, 2, 1, []float32{0, 1}, 2-btoi(transA), []float32{float32(math.Inf(1)), 1}, 1, 0, c, 1)
+		if !math.IsNaN(float64(c[0])) {
+			t.Errorf("transA=%v: 0*Inf + 1*1 = %v, want NaN", transA, c[0])
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

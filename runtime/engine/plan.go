@@ -427,6 +427,11 @@ func valueInfo(vi *onnx.ValueInfoProto) (ValueInfo, error) {
 		return info, errors.New("only tensor types are supported (not sequences, maps or optionals)")
 	}
 	info.DType = tensor.DType(tt.GetElemType())
+	if info.DType == tensor.Float16 {
+		// float16 data is widened to float32 when read (onnx.ToTensor), so that is what
+		// gets fed and what flows through the graph.
+		info.DType = tensor.Float32
+	}
 	if tt.GetShape() == nil {
 		return info, nil
 	}

@@ -18,7 +18,7 @@ import (
 type Limits struct {
 	// MaxElements is the largest element count of one tensor.
 	MaxElements int64
-	// MaxBytes is the largest byte size of one tensor.
+	// MaxBytes is the largest byte size of one tensor; 0 means no cap beyond MaxElements.
 	MaxBytes int64
 }
 
@@ -43,7 +43,7 @@ func (l Limits) CheckShape(dims []int64, elem int) ([]int, error) {
 	if n > l.MaxElements {
 		return nil, fmt.Errorf("shape %v has %d elements, over the cap of %d", dims, n, l.MaxElements)
 	}
-	if elem > 0 && n*int64(elem) > l.MaxBytes {
+	if elem > 0 && l.MaxBytes > 0 && n > l.MaxBytes/int64(elem) {
 		return nil, fmt.Errorf("shape %v needs %d bytes, over the cap of %d", dims, n*int64(elem), l.MaxBytes)
 	}
 	return shape, nil
@@ -60,6 +60,9 @@ type TensorOptions struct {
 // ToTensor converts a TensorProto to a tensor.Tensor, copying the data. Float16 is widened to
 // float32. The name of the tensor is used in errors.
 func ToTensor(tp *TensorProto, opt TensorOptions) (*tensor.Tensor, error) {
+	if tp == nil {
+		return nil, errors.New("onnx: nil tensor")
+	}
 	t, err := toTensor(tp, opt)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: tensor %q: %w", tp.GetName(), err)
@@ -96,11 +99,13 @@ func toTensor(tp *TensorProto, opt TensorOptions) (*tensor.Tensor, error) {
 	if dt == tensor.Float16 {
 		outDT = tensor.Float32
 	}
-	out := tensor.New(outDT, shape...)
+	// The data must match the shape before anything is allocated for it: a file of a few
+	// bytes may claim a shape of gigabytes.
 	if hasRaw {
 		if want := n * dt.Size(); len(raw) != want {
 			return nil, fmt.Errorf("raw_data has %d bytes, shape %v of %v needs %d", len(raw), shape, dt, want)
 		}
+		out := tensor.New(outDT, shape...)
 		decodeRaw(out, dt, raw)
 		return out, nil
 	}
@@ -119,6 +124,7 @@ func toTensor(tp *TensorProto, opt TensorOptions) (*tensor.Tensor, error) {
 	if count != n {
 		return nil, fmt.Errorf("has %d values, shape %v needs %d", count, shape, n)
 	}
+	out := tensor.New(outDT, shape...)
 	switch dt {
 	case tensor.Float32:
 		copy(out.F32(), tp.GetFloatData())
@@ -199,7 +205,7 @@ func decodeRaw(out *tensor.Tensor, dt tensor.DType, raw []byte) {
 // that stays inside baseDir after cleaning and after following symbolic links.
 func readExternal(tp *TensorProto, baseDir string, want int64) ([]byte, error) {
 	var loc string
-	var offset, length int64 = 0, -1
+	var offset, length int64 = 0, want
 	for _, kv := range tp.GetExternalData() {
 		var err error
 		switch kv.GetKey() {
@@ -227,9 +233,6 @@ func readExternal(tp *TensorProto, baseDir string, want int64) ([]byte, error) {
 	if offset < 0 {
 		return nil, fmt.Errorf("external data %q: negative offset %d", loc, offset)
 	}
-	if length < 0 {
-		length = want
-	}
 	if length != want {
 		return nil, fmt.Errorf("external data %q: length %d, the shape needs %d bytes", loc, length, want)
 	}
@@ -242,7 +245,7 @@ func readExternal(tp *TensorProto, baseDir string, want int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("external data: %w", err)
 	}
-	if offset+length > st.Size() {
+	if offset > st.Size() || length > st.Size()-offset {
 		return nil, fmt.Errorf("external data %q: bytes %d..%d requested, file has %d", loc, offset, offset+length, st.Size())
 	}
 	buf := make([]byte, length)

@@ -1,13 +1,15 @@
 package ops
 
-import (
-	"fmt"
+import "github.com/gendl/gendl/runtime/tensor"
 
-	"github.com/gendl/gendl/runtime/tensor"
-)
-
-// Relu is max(x, 0) (opset 6, 13, 14; float types).
+// Relu is max(x, 0) element-wise (opset 6, 13, 14; float32, float64, and from opset 14 the
+// signed integers int64, int32, int8). NaN stays NaN.
 type relu struct{}
+
+var reluKernels = unaryKernels{
+	f32: reluRun[float32], f64: reluRun[float64],
+	i64: reluRun[int64], i32: reluRun[int32], i8: reluRun[int8],
+}
 
 func newRelu(n *Node) (Op, error) {
 	if err := n.CheckArity(1, 1, 1, 1); err != nil {
@@ -17,28 +19,13 @@ func newRelu(n *Node) (Op, error) {
 }
 
 func (relu) Run(_ *Ctx, in, out []*tensor.Tensor) error {
-	x := in[0]
-	out[0].Reset(x.DType, x.Shape)
-	switch x.DType {
-	case tensor.Float32:
-		src, dst := x.F32(), out[0].F32()
-		for i, v := range src {
-			dst[i] = max(v, 0)
-		}
-	case tensor.Float64:
-		src, dst := x.F64(), out[0].F64()
-		for i, v := range src {
-			dst[i] = max(v, 0)
-		}
-	default:
-		return fmt.Errorf("input X: unsupported dtype %v", x.DType)
-	}
-	return nil
+	return runUnary("X", in[0], out[0], &reluKernels)
 }
 
-func (relu) Infer(in []Type) ([]Type, error) {
-	if err := CheckDType("X", in[0], tensor.Float32, tensor.Float64); err != nil {
-		return nil, err
+func reluRun[T numericElem](dst, src []T) {
+	for i, v := range src {
+		dst[i] = max(v, 0)
 	}
-	return []Type{in[0]}, nil
 }
+
+func (relu) Infer(in []Type) ([]Type, error) { return inferUnary("X", in[0], &reluKernels) }

@@ -5,8 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gendl/gendl/runtime/ops"
 )
 
 const caseDir = "../../runtime/conformance/testdata/node/"
@@ -84,5 +87,18 @@ func TestNoGorgonia(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "github.com/gendl/gendl/runtime/engine") {
 		t.Fatalf("go list -deps output does not look right:\n%s", out)
+	}
+}
+
+// TestReadmeListsEveryOp keeps the README's op table true: every registered op is named in it.
+func TestReadmeListsEveryOp(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range ops.Default().Names() {
+		if !regexp.MustCompile(`[ |,]` + name + `[,| ]`).Match(readme) {
+			t.Errorf("README.md's op table does not list %s", name)
+		}
 	}
 }

@@ -18,7 +18,7 @@ go vet ./...
 echo "== go test ./..." >&2
 go test ./...
 echo "== go test -race (engine, ops)" >&2
-go test -race ./runtime/engine ./runtime/ops
+go test -race -short ./runtime/engine ./runtime/ops
 echo "== go test -tags ort ./runtime/ortcheck (against ONNX Runtime)" >&2
 go test -tags ort ./runtime/ortcheck
 echo "== all tests passed" >&2

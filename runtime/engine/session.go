@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -121,6 +122,13 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 		}
 		if err := runOp(st.op, &s.ctxs[si], inBuf, outBuf); err != nil {
 			return nil, fmt.Errorf("engine: %s: %w", st.desc, err)
+		}
+		for i, t := range outBuf {
+			if t != nil {
+				if err := checkTensor(t); err != nil {
+					return nil, fmt.Errorf("engine: %s: internal error: output %d is malformed after the run (%v); please report it with the model", st.desc, i, err)
+				}
+			}
 		}
 		for i, v := range st.out {
 			if v >= 0 {
@@ -268,8 +276,25 @@ func runOp(op ops.Op, ctx *ops.Ctx, in, out []*tensor.Tensor) (err error) {
 				err = se
 				return
 			}
-			err = fmt.Errorf("internal error (panic: %v); please report it with the model", r)
+			err = fmt.Errorf("internal error (panic: %v at %s); please report it with the model", r, panicSite())
 		}
 	}()
 	return op.Run(ctx, in, out)
+}
+
+// panicSite returns file:line of the innermost gendl frame of a panicking goroutine (called
+// from a deferred recover), so an internal error says where the op went wrong.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if strings.Contains(f.Function, "gendl/gendl/") && !strings.Contains(f.Function, "/engine.") && !strings.Contains(f.Function, "/tensor.") {
+			return fmt.Sprintf("%s:%d", f.File[strings.LastIndex(f.File, "/")+1:], f.Line)
+		}
+		if !more {
+			return "unknown location"
+		}
+	}
 }

@@ -15,6 +15,7 @@ export GENDL_ORT_LIB GENDL_REQUIRE_ORT=1
 
 echo "== go vet" >&2
 go vet ./...
+go vet -tags ort ./runtime/ortcheck
 echo "== go test ./..." >&2
 go test ./...
 echo "== go test -race (engine, ops)" >&2

@@ -124,7 +124,7 @@ func (op *batchNorm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		if p.DType != tensor.Float32 && p.DType != tensor.Float64 {
 			return fmt.Errorf("input %q: unsupported dtype %v (want float32 or float64)", batchNormInputs[i], p.DType)
 		}
-		params[i-1] = p.Shape
+		params[i-1] = shapeOf(p)
 	}
 	c, err := op.checkShapes(x.Shape, &params)
 	if err != nil {

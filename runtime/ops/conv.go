@@ -89,11 +89,7 @@ func (op *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if err := checkConvDTypes(x, w, b); err != nil {
 		return err
 	}
-	var bShape []int
-	if b != nil {
-		bShape = b.Shape
-	}
-	win, n, m, err := op.geometry(x.Shape, w.Shape, bShape)
+	win, n, m, err := op.geometry(x.Shape, w.Shape, shapeOf(b))
 	if err != nil {
 		return err
 	}

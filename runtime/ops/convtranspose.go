@@ -142,11 +142,7 @@ func (op *convTranspose) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if err := checkConvDTypes(x, w, b); err != nil {
 		return err
 	}
-	var bShape []int
-	if b != nil {
-		bShape = b.Shape
-	}
-	win, n, m, err := op.shapes(x.Shape, w.Shape, bShape)
+	win, n, m, err := op.shapes(x.Shape, w.Shape, shapeOf(b))
 	if err != nil {
 		return err
 	}

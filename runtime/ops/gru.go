@@ -68,6 +68,9 @@ func (op *gru) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 
 	H, B := d.hidden, d.batch
+	if B == 0 {
+		return nil // every output is empty (and gates[2*H:] below would be out of range)
+	}
 	g3 := 3 * H
 	keepRb := 0
 	if op.linearBeforeReset {

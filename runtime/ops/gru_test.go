@@ -99,3 +99,28 @@ func TestGRUErrors(t *testing.T) {
 	_, err = rnnPlan(newGRU, np, 14, nil)
 	rnnWantErr(t, err, `want 0 to 2 outputs, got 3`)
 }
+
+// TestGRUEmpty checks that empty dimensions give empty (or zero) outputs, not a panic. Batch
+// 0 pins a bug the engine's fuzzing found (FuzzMutate seed gru_batch0): the step loop sliced
+// the empty gate buffer at 2H.
+func TestGRUEmpty(t *testing.T) {
+	for _, c := range []struct {
+		seq, batch, input, hidden int
+		lbr                       bool
+	}{{0, 2, 3, 2, false}, {3, 0, 3, 5, false}, {3, 0, 3, 5, true}, {3, 2, 0, 2, false}, {3, 2, 3, 0, true}} {
+		p := &rnnProblem{op: "GRU", gates: 3, seq: c.seq, batch: c.batch, input: c.input, hidden: c.hidden, direction: "bidirectional", opset: 14,
+			linearBeforeReset: c.lbr, outputs: []bool{true, true}}
+		p.x = make([]float32, c.seq*c.batch*c.input)
+		p.w = make([]float32, 2*3*c.hidden*c.input)
+		p.r = make([]float32, 2*3*c.hidden*c.hidden)
+		p.h0 = make([]float32, 2*c.batch*c.hidden)
+		for i := range p.h0 {
+			p.h0[i] = 1
+		}
+		out, err := p.run(newGRU, &Ctx{Threads: 1}, []*tensor.Tensor{{}, {}})
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		p.compare(t, out, gruRef(p))
+	}
+}

@@ -165,9 +165,12 @@ func TestInferNNExact(t *testing.T) {
 	}
 }
 
-// blur forgets part of what is known of t: with probability 1/6 everything, 1/6 the rank,
-// and otherwise each dimension with probability 1/3.
+// blur forgets part of what is known of the type of a present input: with probability 1/6
+// everything, 1/6 the rank, and otherwise each dimension with probability 1/3.
 func blur(rng *rand.Rand, t Type) Type {
+	if !t.Ranked {
+		return t // an absent input
+	}
 	switch rng.IntN(6) {
 	case 0:
 		return Unknown
@@ -417,5 +420,63 @@ func TestInferNNErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		c.check(t)
+	}
+}
+
+// TestShapeChecksScalarInputs checks that a scalar where a vector is due is an error, at run
+// time and at plan time, and not taken for an absent optional input: the shape checks use a
+// nil shape for "absent", and a scalar tensor's shape is nil too (the engine's fuzzing found
+// BatchNormalization and LSTM reading such scalars out of range; FuzzMutate seeds
+// 77086d52b946a167 and e2a068b79516aa98).
+func TestShapeChecksScalarInputs(t *testing.T) {
+	// Scalars as the ONNX decoder makes them: shape nil.
+	scalar := &tensor.Tensor{DType: tensor.Float32, Data: []float32{1}}
+	rng := rand.New(rand.NewPCG(87, 88))
+
+	conv := nnMustBuild(t, newConv, nnNode("Conv", 11, 3, 1))
+	ct := nnMustBuild(t, newConvTranspose, nnNode("ConvTranspose", 11, 3, 1))
+	bn := nnMustBuild(t, newBatchNorm, nnNode("BatchNormalization", 15, 5, 1))
+	x4, w4 := nnRandom(rng, 1, 2, 3, 3), nnRandom(rng, 2, 2, 1, 1)
+	bp := bnParams(rng, []int{2})
+	runs := []struct {
+		name string
+		op   Op
+		in   []*tensor.Tensor
+		want string
+	}{
+		{"Conv", conv, []*tensor.Tensor{x4, w4, scalar}, `input "B": want shape [2], got []`},
+		{"ConvTranspose", ct, []*tensor.Tensor{x4, w4, scalar}, `input "B": want shape [2], got []`},
+		{"BatchNormalization", bn, []*tensor.Tensor{x4, bp[0], scalar, bp[2], bp[3]}, `input "B": want shape [2], got []`},
+	}
+	for _, r := range runs {
+		_, err := nnRun(r.op, r.in, 1)
+		nnWantErr(t, r.name+" Run", err, r.want)
+		_, err = r.op.(Inferer).Infer((&inferCase{in: r.in}).types())
+		nnWantErr(t, r.name+" Infer", err, r.want)
+	}
+
+	// LSTM: seq 2, batch 3, input 2, hidden 3.
+	p := &rnnProblem{op: "LSTM", gates: 4, seq: 2, batch: 3, input: 2, hidden: 3, direction: "forward", opset: 14, outputs: []bool{true}}
+	p.x, p.w, p.r = rnnUniform(rng, 12), rnnUniform(rng, 24), rnnUniform(rng, 36)
+	p.b, p.lens, p.p = rnnUniform(rng, 24), []int32{2, 1, 2}, rnnUniform(rng, 9)
+	np, in := p.node()
+	op, err := rnnPlan(newLSTM, np, 14, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		slot int
+		x    *tensor.Tensor
+		want string
+	}{
+		{3, scalar, `input "B": want shape [1 24], got []`},
+		{4, &tensor.Tensor{DType: tensor.Int64, Data: []int64{1}}, `input "sequence_lens": want shape [3], got []`},
+		{7, scalar, `input "P": want shape [1 9], got []`},
+	} {
+		in := slices.Clone(in)
+		in[c.slot] = c.x
+		rnnWantErr(t, op.Run(&Ctx{Threads: 1}, in, []*tensor.Tensor{{}}), c.want)
+		_, err := op.(Inferer).Infer((&inferCase{in: in}).types())
+		rnnWantErr(t, err, c.want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gendl/gendl/kernels"
+	"github.com/gendl/gendl/runtime/tensor"
 )
 
 // Window geometry shared by Conv, ConvTranspose, MaxPool and AveragePool: the attributes
@@ -297,6 +298,21 @@ func mulDim(a, b int) int {
 	return a * b
 }
 
+// shapeOf returns the shape of t for the shape checks, where nil means an absent input: nil
+// when t is nil, an empty non-nil shape for a scalar.
+func shapeOf(t *tensor.Tensor) []int {
+	switch {
+	case t == nil:
+		return nil
+	case t.Shape == nil:
+		return scalarShape
+	}
+	return t.Shape
+}
+
+// scalarShape is the shape of a scalar for the shape checks (see shapeOf). Nothing writes it.
+var scalarShape = []int{}
+
 // inType returns the type of input slot i, or Unknown when the node has fewer inputs.
 func inType(in []Type, i int) Type {
 	if i < len(in) {
@@ -314,12 +330,15 @@ func shapeOr(t Type, rank int) []int {
 }
 
 // optShape returns the shape of an optional input, or nil when it is absent or its rank is
-// unknown (nothing to check).
+// unknown (nothing to check); a scalar gives an empty non-nil shape.
 func optShape(t Type) []int {
-	if t.Ranked {
-		return t.Shape
+	switch {
+	case !t.Ranked:
+		return nil
+	case t.Shape == nil:
+		return scalarShape
 	}
-	return nil
+	return t.Shape
 }
 
 // checkNC checks that input X of shape x has the [N, C, spatial...] form: rank 2 at least.

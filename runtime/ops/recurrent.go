@@ -254,12 +254,18 @@ var rnnInputs = [8]string{"X", "W", "R", "B", "sequence_lens", "initial_h", "ini
 // seqLensSlot is the slot of sequence_lens, the one integer input.
 const seqLensSlot = 4
 
+// The dtypes the recurrent ops support: sequence_lens is an integer, every other input float32.
+var (
+	rnnFloatDTypes  = []tensor.DType{tensor.Float32}
+	rnnSeqLenDTypes = []tensor.DType{tensor.Int32, tensor.Int64}
+)
+
 // rnnDTypes returns the dtypes input slot i supports.
 func rnnDTypes(i int) []tensor.DType {
 	if i == seqLensSlot {
-		return []tensor.DType{tensor.Int32, tensor.Int64}
+		return rnnSeqLenDTypes
 	}
-	return []tensor.DType{tensor.Float32}
+	return rnnFloatDTypes
 }
 
 // rnnCheckDType checks the dtype of input slot i.
@@ -340,11 +346,7 @@ func (c *recurrent) checkConstWeights(n *Node) error {
 			return n.Errorf("%v", err)
 		}
 	}
-	var bShape []int
-	if b != nil {
-		bShape = b.Shape
-	}
-	if _, _, err := c.weights(n.Consts[1].Shape, n.Consts[2].Shape, bShape); err != nil {
+	if _, _, err := c.weights(n.Consts[1].Shape, n.Consts[2].Shape, shapeOf(b)); err != nil {
 		return n.Errorf("%v", err)
 	}
 	return nil
@@ -362,7 +364,7 @@ func (c *recurrent) dims(in []*tensor.Tensor) (rnnDims, error) {
 			if err := rnnCheckDType(i, t); err != nil {
 				return rnnDims{}, err
 			}
-			shapes[i] = t.Shape
+			shapes[i] = shapeOf(t)
 		}
 	}
 	d, err := c.shapeDims(&shapes)

@@ -2,6 +2,7 @@
 //
 //	gendl inspect MODEL.onnx
 //	gendl run MODEL.onnx --inputs DIR [--assert-outputs DIR] [--output-dir DIR]
+//	gendl sample text --model MODEL.onnx [--seed-text S] [--temperature T] [--length N]
 //
 // This file only wires flags to the library packages.
 package main
@@ -27,7 +28,7 @@ func newApp() *cli.App {
 		Usage: "run ONNX models in pure Go: inspect them, run them, check them against expected outputs",
 		Description: "gendl loads ONNX models (opsets 7 to 25) and runs them with its own executor.\n" +
 			"Model files are untrusted input: a corrupt or hostile file gives an error, never a crash.",
-		Commands:        []*cli.Command{inspectCommand(), runCommand()},
+		Commands:        []*cli.Command{inspectCommand(), runCommand(), sampleCommand()},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main prints the error once
 	}

@@ -1,0 +1,83 @@
+// Command gendl-train is gendl's trainer: it trains models with Gorgonia, checkpoints them
+// and exports them to ONNX.
+//
+//	gendl-train text --corpus book.txt --out lstm.onnx [--epochs N --hidden H ...]
+//
+// This file only wires flags to the library packages.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gendl/gendl/trainer/text"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "gendl-train:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:            "gendl-train",
+		Usage:           "train gendl's generative models and export them to ONNX",
+		Commands:        []*cli.Command{textCommand()},
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // main prints the error once
+	}
+}
+
+func textCommand() *cli.Command {
+	d := text.Defaults()
+	return &cli.Command{
+		Name:  "text",
+		Usage: "train a character-level LSTM on a text (the book's text generation) and export it to ONNX",
+		Description: "Trains on --corpus (default: the embedded copy of Newton's Opticks) with the book's settings,\n" +
+			"reports train and validation loss per epoch in nats and bits per character, writes\n" +
+			"checkpoints and metrics.jsonl to --checkpoint-dir, and exports --out for `gendl sample text`.\n" +
+			"With --resume it continues the latest checkpoint exactly, with the stored settings\n" +
+			"(only --epochs, --out and --checkpoint-dir are taken from the command line).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "corpus", Usage: "UTF-8 training text (default: the embedded Opticks)"},
+			&cli.StringFlag{Name: "out", Value: "lstm.onnx", Usage: "exported ONNX model"},
+			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "epochs to train (in total, when resuming)"},
+			&cli.IntFlag{Name: "maxlen", Value: d.MaxLen, Usage: "window length in characters"},
+			&cli.IntFlag{Name: "step", Value: d.Step, Usage: "stride between windows"},
+			&cli.IntFlag{Name: "hidden", Value: d.Hidden, Usage: "LSTM units per layer"},
+			&cli.IntFlag{Name: "layers", Value: d.Layers, Usage: "stacked LSTM layers"},
+			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "windows per batch"},
+			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "learning rate"},
+			&cli.StringFlag{Name: "optimizer", Value: d.Optimizer, Usage: "rmsprop or adam"},
+			&cli.Float64Flag{Name: "clip", Value: d.Clip, Usage: "gradient global-norm limit (0: off)"},
+			&cli.StringFlag{Name: "target", Value: d.Target, Usage: "next (window -> next char) or shifted (window -> window shifted by one)"},
+			&cli.BoolFlag{Name: "lowercase", Usage: "lower-case the text first"},
+			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed (initialisation and batch order)"},
+			&cli.Float64Flag{Name: "val-frac", Value: d.ValFrac, Usage: "fraction of the text, from its end, held out for validation"},
+			&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and metrics.jsonl (default: --out without extension + .train)"},
+			&cli.IntFlag{Name: "checkpoint-every", Usage: "also checkpoint every N steps (0: per epoch only)"},
+			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept, besides best.ckpt"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue from the latest checkpoint in --checkpoint-dir"},
+			&cli.Int64Flag{Name: "max-steps", Usage: "stop after N optimizer steps in total (0: no limit)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("text: unexpected argument %q", c.Args().First())
+			}
+			return text.Train(text.Config{
+				Corpus: c.String("corpus"), Out: c.String("out"), Epochs: c.Int("epochs"),
+				MaxLen: c.Int("maxlen"), Step: c.Int("step"), Hidden: c.Int("hidden"),
+				Layers: c.Int("layers"), Batch: c.Int("batch"), LR: c.Float64("lr"),
+				Optimizer: c.String("optimizer"), Clip: c.Float64("clip"), Target: c.String("target"),
+				Lowercase: c.Bool("lowercase"), Seed: c.Uint64("seed"), ValFrac: c.Float64("val-frac"),
+				CheckpointDir: c.String("checkpoint-dir"), CheckpointEvery: c.Int("checkpoint-every"),
+				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
+				Log: os.Stderr,
+			})
+		},
+	}
+}

@@ -1,0 +1,290 @@
+package text
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gendl/gendl/models/charlstm"
+	"github.com/gendl/gendl/runtime/engine"
+	rt "github.com/gendl/gendl/runtime/tensor"
+	"github.com/gendl/gendl/trainer/corpus"
+	"github.com/gendl/gendl/trainer/nn"
+)
+
+// tinyConfig trains LSTM(8) on the first 2,000 bytes of the default corpus with windows of
+// 10 every 7 characters and batches of 16: 17 batches an epoch.
+func tinyConfig(t *testing.T) Config {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tiny.txt")
+	text := corpus.Default()[:2000]
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Defaults()
+	cfg.Corpus, cfg.CheckpointDir = path, filepath.Join(dir, "ckpt")
+	cfg.MaxLen, cfg.Step, cfg.Hidden, cfg.Batch, cfg.Epochs = 10, 7, 8, 16, 2
+	cfg.Log = io.Discard
+	return cfg
+}
+
+func run(t *testing.T, cfg Config) (*Trainer, []float64, error) {
+	t.Helper()
+	tr, err := NewTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	losses, err := tr.Run()
+	return tr, losses, err
+}
+
+// TestResumeExact: 20 steps uninterrupted (crossing an epoch end) give bit-identical losses
+// to 9 steps, a checkpoint, and 11 more steps in a fresh trainer resumed from it, for both
+// optimizers and both targets.
+func TestResumeExact(t *testing.T) {
+	for _, tc := range []struct{ opt, target string }{{RMSprop, charlstm.TargetNext}, {Adam, charlstm.TargetShifted}} {
+		t.Run(tc.opt+"-"+tc.target, func(t *testing.T) {
+			cfg := tinyConfig(t)
+			cfg.Optimizer, cfg.Target = tc.opt, tc.target
+			cfg.MaxSteps = 20
+			a, want, err := run(t, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			if len(want) != 20 {
+				t.Fatalf("uninterrupted run: %d steps, want 20", len(want))
+			}
+
+			cfg.CheckpointDir = filepath.Join(t.TempDir(), "ckpt2")
+			cfg.MaxSteps = 9
+			b, first, err := run(t, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			cfg.Resume, cfg.MaxSteps = true, 20
+			c, rest, err := run(t, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			got := append(first, rest...)
+			if !slices.Equal(got, want) {
+				t.Errorf("resumed losses differ:\nwant %v\n got %v", want, got)
+			}
+			if want[19] >= want[0] {
+				t.Errorf("loss did not fall over 20 steps: %v -> %v", want[0], want[19])
+			}
+		})
+	}
+}
+
+// TestEpochsMetricsAndExport trains two tiny epochs, checks metrics.jsonl and the
+// checkpoints, and that the exported ONNX model gives the Gorgonia model's probabilities
+// in gendl's engine.
+func TestEpochsMetricsAndExport(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Target = charlstm.TargetShifted
+	cfg.Layers = 2
+	cfg.KeepLast = 1
+	cfg.Out = filepath.Join(t.TempDir(), "lstm.onnx")
+	if err := Train(cfg); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(cfg.CheckpointDir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ms []Metrics
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m Metrics
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	if len(ms) != 2 || ms[1].Step != 34 || !(ms[1].ValLoss > 0) || math.Abs(ms[1].ValBPC-ms[1].ValLoss/math.Ln2) > 1e-12 {
+		t.Errorf("metrics %+v", ms)
+	}
+	names, _ := filepath.Glob(filepath.Join(cfg.CheckpointDir, "*.ckpt"))
+	for i := range names {
+		names[i] = filepath.Base(names[i])
+	}
+	if !slices.Equal(names, []string{"best.ckpt", "step-000000034.ckpt"}) {
+		t.Errorf("checkpoints %v, want best.ckpt and step-000000034.ckpt (KeepLast 1)", names)
+	}
+
+	// Gorgonia probabilities of a batch vs the exported model in gendl's engine.
+	tr, err := NewTrainer(Config{CheckpointDir: cfg.CheckpointDir, Resume: true, Epochs: 2, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	compareWithEngine(t, tr, cfg.Out)
+}
+
+func compareWithEngine(t *testing.T, tr *Trainer, path string) {
+	model, params := tr.Model()
+	B := 4
+	net, err := nn.New(model, nn.DenseParams(model, params), nn.Options{Batch: B, Probs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	var b corpus.Batch
+	tr.Corpus().Fill(&b, corpus.SplitVal, model.Target, []int{0, 1, 2}, B) // one padding column
+	if _, err := net.Run(b.X, b.Y); err != nil {
+		t.Fatal(err)
+	}
+	pd, err := net.ProbsData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := pd.([]float32) // [V, T·B], column t·B+n
+
+	plan, err := engine.LoadFile(path, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	T, V, H := model.MaxLen, model.VocabSize(), model.Hidden
+	const N = 3
+	x := rt.New(rt.Float32, T, N, V)
+	xd := x.F32()
+	for tt := range T {
+		for n := range N {
+			xd[(tt*N+n)*V+int(b.X[tt*B+n])] = 1
+		}
+	}
+	feeds := map[string]*rt.Tensor{charlstm.InputName: x}
+	for l := range model.Layers {
+		feeds[charlstm.H0Name(l)] = rt.New(rt.Float32, 1, N, H)
+		feeds[charlstm.C0Name(l)] = rt.New(rt.Float32, 1, N, H)
+	}
+	out, err := plan.NewSession(engine.SessionOptions{}).Run(feeds, charlstm.ProbsName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out[charlstm.ProbsName].F32() // [T, N, V]
+	// float32 LSTMs of 10 steps computed in two orders of summation: differences ~1e-7;
+	// the bound is max abs diff <= 1e-4.
+	const atol = 1e-4
+	var maxDiff float64
+	for tt := range T {
+		for n := range N {
+			for v := range V {
+				w := probs[v*T*B+tt*B+n]
+				d := math.Abs(float64(got[(tt*N+n)*V+v] - w))
+				maxDiff = max(maxDiff, d)
+			}
+		}
+	}
+	if maxDiff > atol {
+		t.Errorf("engine vs Gorgonia probabilities: max abs diff %g > %g", maxDiff, atol)
+	}
+	t.Logf("engine vs Gorgonia probabilities: max abs diff %.3g", maxDiff)
+}
+
+func TestDivergenceRollsBack(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.LR, cfg.Clip, cfg.Optimizer = 1e30, 0, Adam
+	var log strings.Builder
+	cfg.Log = &log
+	tr, err := NewTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	_, params := tr.Model()
+	before := nn.ParamSlices(params.Clone())
+	_, err = tr.Run()
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("Run: %v, want ErrDiverged; log:\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "rolled back") {
+		t.Errorf("log does not say it rolled back:\n%s", log.String())
+	}
+	// diverged in the first epoch: back to the initial parameters
+	for k, p := range nn.ParamSlices(params) {
+		if !slices.Equal(p, before[k]) {
+			t.Fatalf("parameter %d not rolled back", k)
+		}
+	}
+}
+
+func TestCheckpointDamage(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.MaxSteps = 2
+	tr, _, err := run(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	path, err := latestCheckpoint(cfg.CheckpointDir)
+	if err != nil || path == "" {
+		t.Fatalf("latest checkpoint %q, %v", path, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"truncated", data[:len(data)/2], "truncated or damaged"},
+		{"empty", nil, "not a gendl checkpoint"},
+		{"magic", append([]byte("XXXXXXXX"), data[8:]...), "not a gendl checkpoint"},
+		{"version", append(append([]byte(ckptMagic), 9, 0, 0, 0), data[12:]...), "format version 9"},
+		{"flipped", flip(data, len(data)-100), "truncated or damaged"},
+	} {
+		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := cfg
+		c.Resume = true
+		_, err := NewTrainer(c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	c := cfg
+	c.Resume, c.CheckpointDir = true, t.TempDir()
+	if _, err := NewTrainer(c); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+		t.Errorf("empty dir: %v", err)
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	c := slices.Clone(b)
+	c[i] ^= 1
+	return c
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, mod := range []func(*Config){
+		func(c *Config) { c.Optimizer = "sgd" },
+		func(c *Config) { c.LR = 0 },
+		func(c *Config) { c.Batch = 0 },
+		func(c *Config) { c.Epochs = 0 },
+		func(c *Config) { c.Target = "previous" },
+		func(c *Config) { c.Corpus = "/nonexistent/book.txt" },
+	} {
+		cfg := tinyConfig(t)
+		mod(&cfg)
+		if _, err := NewTrainer(cfg); err == nil {
+			t.Errorf("config %+v: no error", cfg)
+		}
+	}
+}

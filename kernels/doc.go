@@ -4,7 +4,27 @@
 // It is a leaf package: it imports nothing of gendl. Matrices are row-major float32 slices with
 // an explicit leading dimension, as in BLAS's row-major convention.
 //
-// The current implementations are portable Go, written for correctness and reasonable cache
-// behaviour; the fast-kernel issue replaces their insides (SIMD micro-kernels, packing,
-// threading) behind the same signatures.
+// # SGEMM
+//
+// Sgemm (one goroutine) and SgemmParallel (an explicit thread count) are blocked, packed
+// products after Goto and van de Geijn, "Anatomy of High-Performance Matrix Multiplication"
+// (ACM TOMS 34(3), 2008), in the loop order of BLIS: op(B) is packed into column panels and
+// alpha*op(A) into row panels (transposes are resolved while packing), cache blocks of K, M
+// and N keep the panels in L1, L2 and L3, and a register-blocked micro-kernel computes one
+// tile of C. The micro-kernels:
+//
+//   - avx2: 6×16 tile in 12 YMM accumulators with FMA, hand-written Go assembly
+//     (kernel_amd64.s); chosen when CPUID reports AVX2 and FMA and the OS saves YMM state.
+//   - generic: 4×4 tile in portable Go; always built, always tested, used elsewhere.
+//
+// There is no AVX-512 kernel yet: the machines it was developed on lack AVX-512, and code
+// that cannot be tested is not shipped.
+//
+// The environment variable GENDL_KERNELS (KernelsEnv), read once at program start, overrides
+// the choice: "generic" forces the portable kernel (to rule out a SIMD bug, or to compare);
+// "avx2" asks for that kernel if the CPU has it. KernelName reports the kernel in use. The
+// tests run every kernel the machine supports directly, whatever the variable says.
+//
+// Packing buffers come from a sync.Pool and the threads of SgemmParallel from a pool of
+// long-lived workers, so steady-state calls allocate nothing.
 package kernels

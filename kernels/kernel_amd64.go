@@ -1,6 +1,10 @@
 package kernels
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // kernel6x16AVX2 is the AVX2+FMA micro-kernel (kernel_amd64.s): C[0:6, 0:16] = A·B, plus
 // beta*C when load != 0, for a packed 6×kc A panel and a packed kc×16 B panel; C has row
@@ -14,31 +18,9 @@ func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, beta float32, load int)
 //go:noescape
 func packB16AVX(kc int, b *float32, ldb int, dst *float32)
 
-func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
-func xgetbv() (eax, edx uint32)
-
-// hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves YMM state, the checks
-// golang.org/x/sys/cpu makes for cpu.X86.HasAVX2 && cpu.X86.HasFMA. (gendl does not depend
-// on x/sys yet; swapping this for it changes nothing else.)
-func hasAVX2FMA() bool {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	// XCR0 bits 1 and 2: the OS saves SSE and AVX (YMM) registers on context switches.
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
-}
+// hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves YMM state.
+func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 // avx2Kernel is the 6×16 AVX2+FMA micro-kernel with its cache blocking: a 6×256 A
 // micro-panel and a 256×16 B micro-panel (16 KiB, L1), an MC×KC = 144×256 A block (144 KiB,

@@ -18,7 +18,6 @@ func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, beta float32, load int)
 //go:noescape
 func packB16AVX(kc int, b *float32, ldb int, dst *float32)
 
-
 // hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves YMM state.
 func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 

@@ -73,8 +73,6 @@ type Net struct {
 	g  *G.ExprGraph
 	vm G.VM
 
-	// X holds one input per time step: one-hot characters as columns, [V, Batch].
-	X []*G.Node
 	// Y holds the one-hot targets as columns: [V, Batch] for "next", [V, T·Batch] (column
 	// t·Batch+n) for "shifted". An all-zero column (padding) adds nothing to the loss.
 	Y *G.Node
@@ -89,8 +87,10 @@ type Net struct {
 	// Probs are the head's probabilities, laid out as Y (Options.Probs).
 	Probs *G.Node
 
-	// one-hot input buffers, re-used across runs
-	xbuf []*tensor.Dense
+	// xidx holds the input characters of a run, time-major (xidx[t·Batch+k], -1 for
+	// padding); the first layer's lookups (gatherCols) read their step's window of it.
+	xidx []int32
+	// ybuf holds the one-hot targets, re-used across runs.
 	ybuf *tensor.Dense
 	dt   tensor.Dtype
 }
@@ -140,11 +140,7 @@ func (n *Net) build(params []*tensor.Dense) error {
 	for i, p := range params {
 		n.Params = append(n.Params, G.NewMatrix(n.g, dt, G.WithShape(shapes[i].Shape...), G.WithName(shapes[i].Name), G.WithValue(p)))
 	}
-	for t := range T {
-		buf := tensor.New(tensor.Of(dt), tensor.WithShape(V, B))
-		n.xbuf = append(n.xbuf, buf)
-		n.X = append(n.X, G.NewMatrix(n.g, dt, G.WithShape(V, B), G.WithName(fmt.Sprintf("x%d", t)), G.WithValue(buf)))
-	}
+	n.xidx = make([]int32, T*B)
 	ny := B
 	if cfg.Target == charlstm.TargetShifted {
 		ny = T * B
@@ -156,7 +152,7 @@ func (n *Net) build(params []*tensor.Dense) error {
 		return err
 	}
 
-	seq := n.X // layer input per step: [in, B]
+	var seq []*G.Node // layer input per step above the first: [H, B]
 	for l := range cfg.Layers {
 		w, r, b := n.Params[3*l], n.Params[3*l+1], n.Params[3*l+2]
 		// bias: Wb + Rb, [4H, 1]
@@ -175,8 +171,15 @@ func (n *Net) build(params []*tensor.Dense) error {
 		var h, c *G.Node
 		out := make([]*G.Node, T)
 		for t := range T {
-			// gates: [4H, B] = W·x_t + R·h_{t-1} + bias; blocks i, o, f, c
-			gates, err := G.Mul(w, seq[t])
+			// gates: [4H, B] = W·x_t + R·h_{t-1} + bias; blocks i, o, f, c. In the first
+			// layer x_t is one-hot, so W·x_t is W's columns at the characters (gatherCols).
+			var gates *G.Node
+			var err error
+			if l == 0 {
+				gates, err = G.ApplyOp(gatherCols{idx: n.xidx[t*B : (t+1)*B], rows: 4 * H, cols: V, step: t}, w)
+			} else {
+				gates, err = G.Mul(w, seq[t])
+			}
 			if err != nil {
 				return err
 			}
@@ -292,10 +295,11 @@ func (n *Net) Run(x, y []int32) (float64, error) {
 		return 0, fmt.Errorf("nn: batch of %d inputs and %d targets, want %d and %d", len(x), len(y), T*B, n.ybuf.Shape()[1])
 	}
 	V := n.Cfg.VocabSize()
-	for t := range T {
-		if err := oneHot(n.xbuf[t], x[t*B:(t+1)*B], V); err != nil {
-			return 0, err
+	for k, v := range x {
+		if v >= int32(V) {
+			return 0, fmt.Errorf("nn: character index %d outside the vocabulary of %d", v, V)
 		}
+		n.xidx[k] = max(v, -1)
 	}
 	if err := oneHot(n.ybuf, y, V); err != nil {
 		return 0, err

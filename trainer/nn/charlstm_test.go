@@ -87,7 +87,17 @@ func TestGradientCheck(t *testing.T) {
 			checked := 0
 			for k, p := range params {
 				d := p.Data().([]float64)
-				for _, i := range rng.Perm(len(d))[:min(len(d), 12)] {
+				picks := rng.Perm(len(d))[:min(len(d), 12)]
+				if k == 0 {
+					// the first layer's W [4H, V] is looked up by character (gatherCols):
+					// also check entries of columns the batch uses (all rows of the first
+					// input's column), where the gradient is not zero
+					V := cfg.VocabSize()
+					for j := range 4 * cfg.Hidden {
+						picks = append(picks, j*V+int(x[0]))
+					}
+				}
+				for _, i := range picks {
 					old := d[i]
 					d[i] = old + eps
 					lp, err := net.Run(x, y)

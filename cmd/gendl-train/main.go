@@ -9,6 +9,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -41,7 +43,9 @@ func textCommand() *cli.Command {
 			"reports train and validation loss per epoch in nats and bits per character, writes\n" +
 			"checkpoints and metrics.jsonl to --checkpoint-dir, and exports --out for `gendl sample text`.\n" +
 			"With --resume it continues the latest checkpoint exactly, with the stored settings\n" +
-			"(only --epochs, --out and --checkpoint-dir are taken from the command line).",
+			"(only --epochs, --out, --checkpoint-dir and the reporting flags are taken from the command line).\n" +
+			"After every epoch it prints samples at --sample-temperatures from a seed window of the text\n" +
+			"(drawn from --seed), appends them to samples.txt and redraws loss.png in --checkpoint-dir.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "corpus", Usage: "UTF-8 training text (default: the embedded Opticks)"},
 			&cli.StringFlag{Name: "out", Value: "lstm.onnx", Usage: "exported ONNX model"},
@@ -63,10 +67,22 @@ func textCommand() *cli.Command {
 			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept, besides best.ckpt"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the latest checkpoint in --checkpoint-dir"},
 			&cli.Int64Flag{Name: "max-steps", Usage: "stop after N optimizer steps in total (0: no limit)"},
+			&cli.IntFlag{Name: "sample-length", Value: d.SampleLength, Usage: "characters sampled per temperature after every epoch, into the log and samples.txt (0: no samples)"},
+			&cli.StringFlag{Name: "sample-temperatures", Value: formatFloats(d.SampleTemperatures), Usage: "comma-separated temperatures of those samples"},
+			&cli.BoolFlag{Name: "plot", Value: d.Plot, Usage: "draw the loss curve, loss.png, beside metrics.jsonl after every epoch (--plot=false: off)"},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (a bar with ETA on a terminal, plain lines otherwise), bar, lines or off"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("text: unexpected argument %q", c.Args().First())
+			}
+			temps, err := parseFloats(c.String("sample-temperatures"))
+			if err != nil {
+				return fmt.Errorf("text: --sample-temperatures: %w", err)
+			}
+			progress := c.String("progress")
+			if progress == "auto" {
+				progress = text.ProgressAuto
 			}
 			return text.Train(text.Config{
 				Corpus: c.String("corpus"), Out: c.String("out"), Epochs: c.Int("epochs"),
@@ -76,8 +92,33 @@ func textCommand() *cli.Command {
 				Lowercase: c.Bool("lowercase"), Seed: c.Uint64("seed"), ValFrac: c.Float64("val-frac"),
 				CheckpointDir: c.String("checkpoint-dir"), CheckpointEvery: c.Int("checkpoint-every"),
 				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
-				Log: os.Stderr,
+				SampleLength: c.Int("sample-length"), SampleTemperatures: temps, Plot: c.Bool("plot"),
+				Progress: progress, Log: os.Stderr,
 			})
 		},
 	}
+}
+
+// parseFloats parses a comma-separated list of numbers ("" is none).
+func parseFloats(list string) ([]float64, error) {
+	var out []float64
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(list, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", strings.TrimSpace(f))
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func formatFloats(fs []float64) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strings.Join(s, ",")
 }

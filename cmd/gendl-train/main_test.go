@@ -20,15 +20,17 @@ func TestTextTrainsAndExports(t *testing.T) {
 	}
 	out := filepath.Join(dir, "lstm.onnx")
 	args := []string{"gendl-train", "text", "--corpus", book, "--out", out, "--epochs", "1",
-		"--maxlen", "8", "--step", "5", "--hidden", "6", "--batch", "32", "--target", "shifted", "--lowercase"}
+		"--maxlen", "8", "--step", "5", "--hidden", "6", "--batch", "32", "--target", "shifted", "--sample-length", "20", "--lowercase"}
 	if err := newApp().Run(args); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := charlstm.LoadFile(out); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "lstm.train", "metrics.jsonl")); err != nil {
-		t.Error(err)
+	for _, name := range []string{"metrics.jsonl", "samples.txt", "loss.png", "steps.tsv"} {
+		if _, err := os.Stat(filepath.Join(dir, "lstm.train", name)); err != nil {
+			t.Error(err)
+		}
 	}
 	args[len(args)-1] = "--resume"
 	args[7] = "2" // --epochs 2
@@ -53,6 +55,10 @@ func TestTextErrors(t *testing.T) {
 		{[]string{"--optimizer", "sgd"}, "optimizer"},
 		{[]string{"--resume", "--checkpoint-dir", dir}, "no checkpoint"},
 		{[]string{"stray"}, "unexpected argument"},
+		{[]string{"--sample-temperatures", "0.5,warm"}, `"warm" is not a number`},
+		{[]string{"--sample-temperatures", "0.5,0"}, "sample temperature 0"},
+		{[]string{"--sample-length", "-1"}, "sample length"},
+		{[]string{"--progress", "fancy"}, "progress"},
 	} {
 		args := append([]string{"gendl-train", "text", "--out", filepath.Join(dir, "x.onnx")}, tc.args...)
 		err := newApp().Run(args)

@@ -12,6 +12,23 @@
 // windows of an epoch is drawn from (seed, epoch) alone, so Resume continues exactly: the
 // same seed and data give the same loss trajectory as an uninterrupted run.
 //
+// Run calls Hooks attached from outside after every step and every epoch; Train attaches
+// the default ones:
+//
+//   - progress: a bar with the epoch's loss and the run's ETA when Log is a terminal
+//     (golang.org/x/term), else a plain line every ProgressEvery (Config.Progress forces
+//     either, or none);
+//   - samples, as the book prints them: after every epoch the current parameters are
+//     exported in memory (charlstm.Export), planned by gendl's engine and sampled with
+//     runtime/sample, SampleLength characters at each of SampleTemperatures (the book's
+//     0.2, 0.5, 1.0, 1.2 by default) after a seed window of MaxLen characters of the
+//     training text; the window and the sampler are drawn from Seed, so every epoch (and a
+//     resumed run) continues the same prompt with the same random numbers and the samples
+//     show the progress. They go to the log and to samples.txt;
+//   - the loss curve, loss.png (gonum.org/v1/plot): per-step training loss, and training
+//     and validation loss per epoch, in nats/char, redrawn from metrics.jsonl and
+//     steps.tsv (every step's loss, appended at each checkpoint) after every epoch.
+//
 // Divergence (a NaN or infinite batch loss, or an epoch loss more than twice the best) rolls
 // the parameters back to the last good ones, says so, and stops with ErrDiverged; Train still
 // exports the rolled-back model.

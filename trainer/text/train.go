@@ -54,7 +54,25 @@ type Config struct {
 	Log io.Writer `json:"-"`
 	// ProgressEvery is the interval between progress lines (0: 10 s).
 	ProgressEvery time.Duration `json:"-"`
+	// Progress selects how Train reports progress: ProgressAuto (""; a bar with ETA when
+	// Log is a terminal, else plain lines), ProgressBar, ProgressLines or ProgressOff.
+	Progress string `json:"-"`
+	// SampleLength is the number of characters Train samples per temperature after every
+	// epoch (0: no samples).
+	SampleLength int `json:"-"`
+	// SampleTemperatures are the temperatures of those samples (each > 0).
+	SampleTemperatures []float64 `json:"-"`
+	// Plot makes Train write the loss curve, loss.png, after every epoch.
+	Plot bool `json:"-"`
 }
+
+// Progress modes (Config.Progress).
+const (
+	ProgressAuto  = ""
+	ProgressBar   = "bar"
+	ProgressLines = "lines"
+	ProgressOff   = "off"
+)
 
 // Defaults returns the book's settings: maxlen 60, step 3, LSTM(128), batch 128, RMSprop
 // at 0.01; plus gradient clipping at norm 5 and a 5% validation split (karpathy/char-rnn).
@@ -63,6 +81,7 @@ func Defaults() Config {
 		Epochs: 20, MaxLen: 60, Step: 3, Hidden: 128, Layers: 1, Batch: 128,
 		LR: 0.01, Optimizer: RMSprop, Clip: 5, Target: charlstm.TargetNext, Seed: 1,
 		ValFrac: 0.05, KeepLast: 3,
+		SampleLength: 400, SampleTemperatures: []float64{0.2, 0.5, 1.0, 1.2}, Plot: true,
 	}
 }
 
@@ -78,6 +97,20 @@ func (c *Config) validate() error {
 		return fmt.Errorf("text: clip = %v, want >= 0", c.Clip)
 	case c.Optimizer != RMSprop && c.Optimizer != Adam:
 		return fmt.Errorf("text: optimizer %q, want %q or %q", c.Optimizer, RMSprop, Adam)
+	case c.SampleLength < 0:
+		return fmt.Errorf("text: sample length = %d, want >= 0 (0: no samples)", c.SampleLength)
+	case c.SampleLength > 0 && len(c.SampleTemperatures) == 0:
+		return fmt.Errorf("text: sample length %d but no sample temperatures", c.SampleLength)
+	}
+	for _, T := range c.SampleTemperatures {
+		if !(T > 0) || math.IsInf(T, 1) {
+			return fmt.Errorf("text: sample temperature %v: want a finite number > 0", T)
+		}
+	}
+	switch c.Progress {
+	case ProgressAuto, ProgressBar, ProgressLines, ProgressOff:
+	default:
+		return fmt.Errorf("text: progress %q, want %q, %q, %q or %q (auto)", c.Progress, ProgressBar, ProgressLines, ProgressOff, "")
 	}
 	return nil
 }
@@ -114,6 +147,12 @@ type Trainer struct {
 	good      [][]float32
 	goodOpt   *optimizer
 	goodEpoch int
+
+	// steps are the per-step losses not yet appended to StepsName (Save appends them).
+	steps []StepLoss
+
+	// Hooks are called by Run; Train attaches progress, samples and the loss plot.
+	Hooks Hooks
 }
 
 // ErrDiverged reports that training stopped on a NaN or diverging loss (the parameters
@@ -156,6 +195,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		cfg.Out, cfg.CheckpointDir, cfg.Resume = run.Out, run.CheckpointDir, true
 		cfg.Epochs, cfg.MaxSteps, cfg.Log = run.Epochs, run.MaxSteps, run.Log
 		cfg.CheckpointEvery, cfg.KeepLast, cfg.ProgressEvery = run.CheckpointEvery, run.KeepLast, run.ProgressEvery
+		cfg.Progress, cfg.SampleLength, cfg.SampleTemperatures, cfg.Plot = run.Progress, run.SampleLength, run.SampleTemperatures, run.Plot
 		t.st, arrays = *st, arr
 		fmt.Fprintf(t.log, "resuming from %s: epoch %d, batch %d, step %d\n", path, st.Epoch+1, st.Batch, st.Step)
 	}
@@ -338,6 +378,9 @@ func (t *Trainer) Save(best bool) error {
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		return fmt.Errorf("text: %w", err)
 	}
+	if err := t.flushSteps(); err != nil {
+		return err
+	}
 	st := t.st
 	st.Config, st.Model = t.cfg, t.model
 	st.Optimizer, st.LR, st.OptT, st.Seed = t.opt.Name, t.opt.LR, t.opt.T, t.cfg.Seed
@@ -359,17 +402,13 @@ func (t *Trainer) Save(best bool) error {
 func (t *Trainer) Run() ([]float64, error) {
 	cfg := t.cfg
 	nb := t.batchesPerEpoch()
-	every := cfg.ProgressEvery
-	if every <= 0 {
-		every = 10 * time.Second
-	}
 	stepFlops := nn.StepFLOPs(t.model, cfg.Batch)
 	var losses []float64
 	start := time.Now()
 	startStep := t.st.Step
 	for t.st.Epoch < cfg.Epochs {
 		order := t.data.Order(cfg.Seed, t.st.Epoch)
-		epochStart, lastLog := time.Now(), time.Now()
+		epochStart := time.Now()
 		doneAtStart := t.st.Batch
 		for t.st.Batch < nb {
 			if cfg.MaxSteps > 0 && t.st.Step >= cfg.MaxSteps {
@@ -386,6 +425,7 @@ func (t *Trainer) Run() ([]float64, error) {
 				return losses, ErrDiverged
 			}
 			losses = append(losses, loss)
+			t.steps = append(t.steps, StepLoss{Step: t.st.Step, Loss: loss})
 			t.st.EpochLoss += loss * float64(chars)
 			t.st.EpochChars += int64(chars)
 			t.st.Batch++
@@ -394,15 +434,17 @@ func (t *Trainer) Run() ([]float64, error) {
 					return losses, err
 				}
 			}
-			if now := time.Now(); now.Sub(lastLog) >= every || t.st.Batch == nb {
-				lastLog = now
-				done := t.st.Batch - doneAtStart
-				per := now.Sub(epochStart) / time.Duration(done)
-				left := time.Duration(nb-t.st.Batch)*per + time.Duration((cfg.Epochs-t.st.Epoch-1)*nb)*per
-				mean := t.st.EpochLoss / float64(t.st.EpochChars)
-				fmt.Fprintf(t.log, "epoch %d/%d batch %d/%d loss %.4f nats/char (%.3f bits/char) %.2f s/step %.1f GFLOP/s ETA %s\n",
-					t.st.Epoch+1, cfg.Epochs, t.st.Batch, nb, mean, mean/math.Ln2, per.Seconds(),
-					stepFlops/per.Seconds()/1e9, left.Round(time.Second))
+			if len(t.Hooks.Step) > 0 {
+				per := time.Since(epochStart) / time.Duration(t.st.Batch-doneAtStart)
+				p := Progress{
+					Epoch: t.st.Epoch + 1, Epochs: cfg.Epochs, Batch: t.st.Batch, Batches: nb, Step: t.st.Step,
+					Loss: loss, EpochLoss: t.st.EpochLoss / float64(t.st.EpochChars), PerStep: per,
+					ETA:    time.Duration(nb-t.st.Batch)*per + time.Duration((cfg.Epochs-t.st.Epoch-1)*nb)*per,
+					GFLOPs: stepFlops / per.Seconds() / 1e9,
+				}
+				for _, h := range t.Hooks.Step {
+					h(p)
+				}
 			}
 		}
 		// end of epoch
@@ -429,6 +471,9 @@ func (t *Trainer) Run() ([]float64, error) {
 		if err := t.appendMetrics(m); err != nil {
 			return losses, err
 		}
+		if err := t.flushSteps(); err != nil {
+			return losses, err
+		}
 		best := t.st.BestVal == nil || score < *t.st.BestVal
 		if math.IsNaN(score) || (t.st.BestVal != nil && score > 2**t.st.BestVal) {
 			t.rollback()
@@ -448,6 +493,11 @@ func (t *Trainer) Run() ([]float64, error) {
 		t.snapshot()
 		if err := t.Save(best); err != nil {
 			return losses, err
+		}
+		for _, h := range t.Hooks.Epoch {
+			if err := h(t, m); err != nil {
+				return losses, err
+			}
 		}
 	}
 	if n := t.st.Step - startStep; n > 0 {
@@ -504,6 +554,8 @@ func (t *Trainer) Close() error {
 }
 
 // Train runs `gendl-train text`: trains as cfg says, checkpointing, and exports cfg.Out.
+// It attaches the default hooks: progress (a bar with ETA on a terminal, plain lines
+// otherwise), samples after every epoch (cfg.SampleLength) and the loss plot (cfg.Plot).
 // On divergence it exports the rolled-back parameters and returns ErrDiverged.
 func Train(cfg Config) error {
 	t, err := NewTrainer(cfg)
@@ -511,6 +563,7 @@ func Train(cfg Config) error {
 		return err
 	}
 	defer t.Close()
+	t.attachHooks()
 	fmt.Fprintf(t.log, "corpus %s: %d characters, vocabulary %d, %d training windows, %d validation windows; %d batches per epoch; checkpoints in %s\n",
 		t.data.Name, len(t.data.Train)+len(t.data.Val), t.data.Vocab.Size(), t.data.Windows(corpus.SplitTrain),
 		t.data.Windows(corpus.SplitVal), t.batchesPerEpoch(), t.dir)
@@ -525,4 +578,30 @@ func Train(cfg Config) error {
 		fmt.Fprintf(t.log, "wrote %s\n", t.cfg.Out)
 	}
 	return runErr
+}
+
+// attachHooks attaches Train's hooks as the (possibly resumed) configuration says.
+func (t *Trainer) attachHooks() {
+	cfg := t.cfg
+	mode := cfg.Progress
+	if mode == ProgressAuto {
+		mode = ProgressLines
+		if isTerminal(t.log) {
+			mode = ProgressBar
+		}
+	}
+	switch mode {
+	case ProgressBar:
+		b := &barLog{w: t.log}
+		t.log = b // log lines clear the bar first
+		t.Hooks.Step = append(t.Hooks.Step, b.step)
+	case ProgressLines:
+		t.Hooks.Step = append(t.Hooks.Step, progressLines(t.log, cfg.ProgressEvery))
+	}
+	if cfg.SampleLength > 0 {
+		t.Hooks.Epoch = append(t.Hooks.Epoch, sampleHook(cfg.SampleLength, cfg.SampleTemperatures))
+	}
+	if cfg.Plot {
+		t.Hooks.Epoch = append(t.Hooks.Epoch, plotHook)
+	}
 }

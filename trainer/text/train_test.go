@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gendl/gendl/models/charlstm"
 	"github.com/gendl/gendl/runtime/engine"
@@ -280,11 +283,125 @@ func TestConfigErrors(t *testing.T) {
 		func(c *Config) { c.Epochs = 0 },
 		func(c *Config) { c.Target = "previous" },
 		func(c *Config) { c.Corpus = "/nonexistent/book.txt" },
+		func(c *Config) { c.SampleLength = -1 },
+		func(c *Config) { c.SampleTemperatures = []float64{0.5, 0} },
+		func(c *Config) { c.SampleTemperatures = nil },
+		func(c *Config) { c.Progress = "fancy" },
 	} {
 		cfg := tinyConfig(t)
 		mod(&cfg)
 		if _, err := NewTrainer(cfg); err == nil {
 			t.Errorf("config %+v: no error", cfg)
 		}
+	}
+}
+
+// TestSamplesPlotAndProgress trains two tiny epochs through Train with the default hooks:
+// samples in the log and samples.txt (the same for the same seed), steps.tsv, a loss.png, and
+// plain progress lines (Log is not a terminal).
+func TestSamplesPlotAndProgress(t *testing.T) {
+	train := func(cfg Config) string {
+		var log strings.Builder
+		cfg.Log = &log
+		cfg.SampleLength, cfg.SampleTemperatures = 50, []float64{0.5, 1.2}
+		cfg.ProgressEvery = time.Nanosecond
+		if err := Train(cfg); err != nil {
+			t.Fatal(err)
+		}
+		return log.String()
+	}
+	cfg := tinyConfig(t)
+	log := train(cfg)
+	for _, want := range []string{"epoch 2/2 batch 17/17 loss", "=== epoch 2 (step 34) samples", "--- generating with seed: ", "------ temperature: 1.2\n"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	samples, err := os.ReadFile(filepath.Join(cfg.CheckpointDir, SamplesName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(samples), "------ temperature: 0.5\n"); n != 2 {
+		t.Errorf("samples.txt has %d samples at 0.5, want one per epoch, 2:\n%s", n, samples)
+	}
+	cfg2 := cfg
+	cfg2.CheckpointDir = filepath.Join(t.TempDir(), "again")
+	train(cfg2)
+	again, err := os.ReadFile(filepath.Join(cfg2.CheckpointDir, SamplesName))
+	if err != nil || string(again) != string(samples) {
+		t.Errorf("samples differ for the same seed (%v):\n%s\nvs\n%s", err, samples, again)
+	}
+
+	steps, err := ReadSteps(filepath.Join(cfg.CheckpointDir, StepsName))
+	if err != nil || len(steps) != 34 || steps[0].Step != 1 || steps[33].Step != 34 {
+		t.Errorf("steps.tsv: %d steps (%v), want 1..34", len(steps), err)
+	}
+	f, err := os.Open(filepath.Join(cfg.CheckpointDir, PlotName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 18 × 11 cm at gonum/plot's default 96 dpi: 680 × 416 pixels
+	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 350 {
+		t.Errorf("loss.png is %v", b)
+	}
+}
+
+// TestProgressBar draws the bar into a buffer (Progress forced to bar) and checks that the
+// epoch lines still reach the log.
+func TestProgressBar(t *testing.T) {
+	cfg := tinyConfig(t)
+	var log strings.Builder
+	cfg.Log, cfg.Progress, cfg.SampleLength, cfg.Plot = &log, ProgressBar, 0, false
+	if err := Train(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"epoch 1/2 loss", "run ETA", "/17) [", "epoch 2: train "} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("output lacks %q:\n%q", want, log.String())
+		}
+	}
+}
+
+// TestSamplesLayout: a sample is the seed window (MaxLen runes) and SampleLength generated
+// runes after the book's two header lines.
+func TestSamplesLayout(t *testing.T) {
+	tr, err := NewTrainer(tinyConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	var b strings.Builder
+	seed := tr.SeedWindow()
+	if len(seed) != 10 {
+		t.Fatalf("seed window of %d characters, want MaxLen 10", len(seed))
+	}
+	if err := tr.Samples(&b, seed, 50, []float64{0.7}); err != nil {
+		t.Fatal(err)
+	}
+	head, sample, ok := strings.Cut(b.String(), "\n------ temperature: 0.7\n")
+	if !ok || !strings.HasPrefix(head, "--- generating with seed: \"") || strings.Contains(head, "\n") {
+		t.Fatalf("samples:\n%s", b.String())
+	}
+	if n := utf8.RuneCountInString(sample); n != 10+50+1 {
+		t.Errorf("sample %q: %d runes, want 10 seed + 50 generated + newline", sample, n)
+	}
+}
+
+func TestReadStepsKeepsLast(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StepsName)
+	os.WriteFile(path, []byte("1\t4.5\n2\t4.25\n3\t4\n2\t4.25\n3\t3.5\n"), 0o644)
+	got, err := ReadSteps(path)
+	want := []StepLoss{{1, 4.5}, {2, 4.25}, {3, 3.5}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("ReadSteps: %v %v, want %v", got, err, want)
+	}
+	os.WriteFile(path, []byte("1\t4.5\nbad\n"), 0o644)
+	if _, err := ReadSteps(path); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("bad line: %v", err)
 	}
 }

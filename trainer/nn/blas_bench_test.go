@@ -1,0 +1,226 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gendl/gendl/models/charlstm"
+)
+
+// BenchmarkGorgoniaBLAS times one Gorgonia training step (forward and backward, no optimizer
+// update) with Gorgonia's default BLAS (blas=gonum) and with gendl's SGEMM (blas=gendl):
+//
+//   - model=lstm: the char-LSTM of this package, hidden 128, vocabulary 60, 40 steps, batch
+//     128, target "next";
+//   - model=conv: an MNIST-shaped conv net on a batch of 64 28×28 images: Conv2d 1→16 5×5
+//     stride 2 pad 2 + bias + relu, Conv2d 16→32 3×3 pad 1 + bias + relu, dense 6272→10 +
+//     bias, mean softmax cross-entropy.
+//
+// gorgonia.Use is global: each sub-benchmark sets the BLAS and restores the previous one.
+// Compare with benchstat, e.g.
+//
+//	go test ./trainer/nn -run '^$' -bench GorgoniaBLAS -count 6 > /tmp/blas.txt
+//	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /blas /tmp/blas.txt
+//
+// GFLOP/s counts the matrix products only (2mnk forward, twice that backward).
+func BenchmarkGorgoniaBLAS(b *testing.B) {
+	for _, model := range []string{"lstm", "conv"} {
+		b.Run("model="+model, func(b *testing.B) {
+			for _, impl := range []string{"gonum", "gendl"} {
+				b.Run("blas="+impl, func(b *testing.B) {
+					prevG, prevT := G.WhichBLAS(), tensor.WhichBLAS()
+					defer func() { G.Use(prevG); tensor.Use(prevT) }()
+					if impl == "gendl" {
+						UseGendlBLAS()
+					} else {
+						UseGonumBLAS()
+					}
+					step, flops := benchStep(b, model)
+					b.ReportAllocs()
+					b.ResetTimer()
+					for range b.N {
+						step()
+					}
+					b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+				})
+			}
+		})
+	}
+}
+
+// benchSteps caches one graph per model across sub-benchmarks (the BLAS is read when a graph
+// runs, not when it is built); they live until the test binary exits.
+var benchSteps = struct {
+	sync.Mutex
+	steps map[string]func()
+	flops map[string]float64
+}{steps: map[string]func(){}, flops: map[string]float64{}}
+
+func benchStep(b *testing.B, model string) (step func(), flops float64) {
+	benchSteps.Lock()
+	defer benchSteps.Unlock()
+	if s, ok := benchSteps.steps[model]; ok {
+		return s, benchSteps.flops[model]
+	}
+	var err error
+	switch model {
+	case "lstm":
+		step, flops, err = lstmBenchStep()
+	case "conv":
+		step, flops, err = convBenchStep()
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSteps.steps[model], benchSteps.flops[model] = step, flops
+	return step, flops
+}
+
+func lstmBenchStep() (func(), float64, error) {
+	cfg := charlstm.Tiny()
+	cfg.Vocabulary = ""
+	for r := rune(32); len([]rune(cfg.Vocabulary)) < 60; r++ {
+		cfg.Vocabulary += string(r)
+	}
+	cfg.Hidden, cfg.MaxLen, cfg.Target = 128, 40, charlstm.TargetNext
+	const batch = 128
+	rng := rand.New(rand.NewPCG(1, 2))
+	p, err := charlstm.NewParams(cfg, rng)
+	if err != nil {
+		return nil, 0, err
+	}
+	net, err := New(cfg, DenseParams(cfg, p), Options{Batch: batch, Gradients: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	x, y := blasBatch(cfg, batch, rng)
+	step := func() {
+		if _, err := net.Run(x, y); err != nil {
+			panic(err)
+		}
+	}
+	return step, StepFLOPs(cfg, batch), nil
+}
+
+// blasBatch returns a random batch of cfg (no padding).
+func blasBatch(cfg charlstm.Config, batch int, rng *rand.Rand) (x, y []int32) {
+	x = make([]int32, cfg.MaxLen*batch)
+	y = make([]int32, batch)
+	if cfg.Target == charlstm.TargetShifted {
+		y = make([]int32, cfg.MaxLen*batch)
+	}
+	for i := range x {
+		x[i] = int32(rng.IntN(cfg.VocabSize()))
+	}
+	for i := range y {
+		y[i] = int32(rng.IntN(cfg.VocabSize()))
+	}
+	return x, y
+}
+
+// convNet is the conv net of BenchmarkGorgoniaBLAS, built once with gradients.
+type convNet struct {
+	g      *G.ExprGraph
+	vm     G.VM
+	loss   *G.Node
+	params G.Nodes
+	grads  G.Nodes
+}
+
+func newConvNet(batch int, rng *rand.Rand) (*convNet, error) {
+	g := G.NewGraph()
+	f32 := tensor.Float32
+	randT := func(scale float64, shape ...int) *tensor.Dense {
+		n := 1
+		for _, s := range shape {
+			n *= s
+		}
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(scale * rng.NormFloat64())
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+	}
+	onehot := make([]float32, batch*10)
+	for i := range batch {
+		onehot[i*10+rng.IntN(10)] = 1
+	}
+	x := G.NewTensor(g, f32, 4, G.WithShape(batch, 1, 28, 28), G.WithName("x"), G.WithValue(randT(1, batch, 1, 28, 28)))
+	y := G.NewMatrix(g, f32, G.WithShape(batch, 10), G.WithName("y"),
+		G.WithValue(tensor.New(tensor.WithShape(batch, 10), tensor.WithBacking(onehot))))
+	w1 := G.NewTensor(g, f32, 4, G.WithShape(16, 1, 5, 5), G.WithName("w1"), G.WithValue(randT(0.2, 16, 1, 5, 5)))
+	b1 := G.NewTensor(g, f32, 4, G.WithShape(1, 16, 1, 1), G.WithName("b1"), G.WithValue(randT(0.1, 1, 16, 1, 1)))
+	w2 := G.NewTensor(g, f32, 4, G.WithShape(32, 16, 3, 3), G.WithName("w2"), G.WithValue(randT(0.1, 32, 16, 3, 3)))
+	b2 := G.NewTensor(g, f32, 4, G.WithShape(1, 32, 1, 1), G.WithName("b2"), G.WithValue(randT(0.1, 1, 32, 1, 1)))
+	wd := G.NewMatrix(g, f32, G.WithShape(32*14*14, 10), G.WithName("wd"), G.WithValue(randT(0.01, 32*14*14, 10)))
+	bd := G.NewMatrix(g, f32, G.WithShape(1, 10), G.WithName("bd"), G.WithValue(randT(0.1, 1, 10)))
+
+	var err error
+	must := func(n *G.Node, e error) *G.Node {
+		if err == nil {
+			err = e
+		}
+		return n
+	}
+	h := must(G.Conv2d(x, w1, tensor.Shape{5, 5}, []int{2, 2}, []int{2, 2}, []int{1, 1}))
+	h = must(G.BroadcastAdd(h, b1, nil, []byte{0, 2, 3}))
+	h = must(G.Rectify(h))
+	h = must(G.Conv2d(h, w2, tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}))
+	h = must(G.BroadcastAdd(h, b2, nil, []byte{0, 2, 3}))
+	h = must(G.Rectify(h))
+	h = must(G.Reshape(h, tensor.Shape{batch, 32 * 14 * 14}))
+	h = must(G.Mul(h, wd))
+	h = must(G.BroadcastAdd(h, bd, nil, []byte{0}))
+	h = must(G.SoftMax(h, 1))
+	h = must(G.Log(h))
+	h = must(G.HadamardProd(h, y))
+	h = must(G.Sum(h))
+	loss := must(G.Neg(h))
+	if err != nil {
+		return nil, err
+	}
+	params := G.Nodes{w1, b1, w2, b2, wd, bd}
+	grads, err := G.Grad(loss, params...)
+	if err != nil {
+		return nil, err
+	}
+	return &convNet{g: g, vm: G.NewTapeMachine(g), loss: loss, params: params, grads: grads}, nil
+}
+
+// run computes the loss and the gradients once.
+func (n *convNet) run() (float32, error) {
+	defer n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return 0, err
+	}
+	return n.loss.Value().Data().(float32), nil
+}
+
+// convStepFLOPs counts the matrix products of convNet's step at the given batch: each
+// conv is a [pixels, C·kh·kw]·[C·kh·kw, out] product; the first conv's input gradient
+// is not needed, but Gorgonia may compute it, so it is not counted.
+func convStepFLOPs(batch int) float64 {
+	B := float64(batch)
+	conv1 := 2 * B * 14 * 14 * 25 * 16
+	conv2 := 2 * B * 14 * 14 * 144 * 32
+	dense := 2 * B * 6272 * 10
+	return 2*conv1 + 3*conv2 + 3*dense
+}
+
+func convBenchStep() (func(), float64, error) {
+	const batch = 64
+	net, err := newConvNet(batch, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		return nil, 0, err
+	}
+	step := func() {
+		if _, err := net.run(); err != nil {
+			panic(err)
+		}
+	}
+	return step, convStepFLOPs(batch), nil
+}

@@ -17,6 +17,16 @@
 //     (kernel_amd64.s); chosen when CPUID reports AVX2 and FMA and the OS saves YMM state.
 //   - generic: 4×4 tile in portable Go; always built, always tested, used elsewhere.
 //
+// For m <= 4 (batch-1 inference: LSTM steps, Gemm and MatMul on one vector) Sgemm and
+// SgemmParallel take a small-M path instead (small.go), because packing op(B) would cost as
+// much as the product: B is read where it is stored, by dot products with its rows when it
+// is stored n×k (transB; two rows of op(A) per pass over B) and by register-blocked axpy
+// over column strips when it is stored k×n (streaming B by rows once it outgrows the L2
+// cache). Its kernels come in the same two families (AVX2+FMA assembly in small_amd64.s,
+// portable Go), chosen with the micro-kernel, and compute every element of C with the same
+// operations whatever its position, so SgemmParallel (bands of 64 columns) stays bitwise
+// equal to Sgemm.
+//
 // There is no AVX-512 kernel yet: the machines it was developed on lack AVX-512, and code
 // that cannot be tested is not shipped.
 //

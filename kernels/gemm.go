@@ -7,7 +7,8 @@ import "fmt"
 // of A, B and C as stored. When beta is 0, C is not read (NaNs in C do not propagate).
 //
 // It runs on the calling goroutine only (SgemmParallel splits the work over threads) with the
-// micro-kernel KernelName names, and allocates nothing in the steady state: its packing
+// micro-kernel KernelName names (for m <= 4, the small-M kernels of the same family, which
+// read B unpacked), and allocates nothing in the steady state: its packing
 // buffers come from a pool. As in the reference BLAS, every product term is computed, so a
 // zero in A does not hide a NaN or Inf in B; when alpha is 0 or k is 0, C is only scaled by
 // beta and A and B are not read.
@@ -19,7 +20,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	sgemm(bestKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(bestKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {

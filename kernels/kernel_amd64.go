@@ -18,6 +18,21 @@ func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, beta float32, load int)
 //go:noescape
 func packB16AVX(kc int, b *float32, ldb int, dst *float32)
 
+// dotNTAVX and axpyNNAVX are the AVX2+FMA small-M kernels (small_amd64.s; see
+// microKernel.dotNT and axpyNN); load is 0 or 1.
+//
+//go:noescape
+func dotNTAVX(k int, a, b *float32, ldb, n int, c *float32, alpha, beta float32, load int)
+
+//go:noescape
+func dotNT2AVX(k int, a *float32, lda int, b *float32, ldb, n int, c *float32, ldc int, alpha, beta float32, load int)
+
+//go:noescape
+func axpyRowsAVX(rows, n int, a, b *float32, ldb int, acc, c *float32, alpha, beta float32, flags int)
+
+//go:noescape
+func axpyNNAVX(k int, a, b *float32, ldb, n int, c *float32, alpha, beta float32, load int)
+
 // hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves YMM state.
 func hasAVX2FMA() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
@@ -45,6 +60,40 @@ var avx2Kernel = &microKernel{
 			l = 1
 		}
 		kernel6x16AVX2(kc, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, beta, l)
+	},
+	dotNT: func(k int, a, b []float32, ldb, n int, c []float32, alpha, beta float32, load bool) {
+		// The assembly reads a[:k], rows j < n of B (k floats each) and c[:n] only.
+		_ = a[k-1]
+		_ = b[(n-1)*ldb+k-1]
+		_ = c[n-1]
+		dotNTAVX(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, n, unsafe.SliceData(c), alpha, beta, boolInt(load))
+	},
+	axpyNN: func(k int, a, b []float32, ldb, n int, c []float32, alpha, beta float32, load bool) {
+		// The assembly reads a[:k], b[p*ldb : p*ldb+n] for p < k and c[:n] only.
+		_ = a[k-1]
+		_ = b[(k-1)*ldb+n-1]
+		_ = c[n-1]
+		axpyNNAVX(k, unsafe.SliceData(a), unsafe.SliceData(b), ldb, n, unsafe.SliceData(c), alpha, beta, boolInt(load))
+	},
+	dotNT2: func(k int, a []float32, lda int, b []float32, ldb, n int, c []float32, ldc int, alpha, beta float32, load bool) {
+		// The assembly reads a[i*lda : i*lda+k] for i < 2, rows j < n of B (k floats each)
+		// and c[i*ldc : i*ldc+n] for i < 2, and writes those of C.
+		_ = a[lda+k-1]
+		_ = b[(n-1)*ldb+k-1]
+		_ = c[ldc+n-1]
+		dotNT2AVX(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, n, unsafe.SliceData(c), ldc, alpha, beta, boolInt(load))
+	},
+	axpyRows: func(rows, n int, a, b []float32, ldb int, acc, c []float32, alpha, beta float32, flags int) {
+		// The assembly reads a[:rows], b[r*ldb : r*ldb+n] for r < rows, acc[:n] and c[:n]
+		// only, and writes acc[:n] or c[:n].
+		if rows != 1 && rows != 4 {
+			panic("kernels: axpyRows: rows must be 1 or 4")
+		}
+		_ = a[rows-1]
+		_ = b[(rows-1)*ldb+n-1]
+		_ = acc[n-1]
+		_ = c[n-1]
+		axpyRowsAVX(rows, n, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(acc), unsafe.SliceData(c), alpha, beta, flags)
 	},
 }
 

@@ -36,6 +36,22 @@ type microKernel struct {
 	// packB16, if not nil, packs one full 16-wide panel of a row-major B: kc rows
 	// b[p*ldb:p*ldb+16] to dst[16p:16p+16]. Only for nr == 16.
 	packB16 func(kc int, b []float32, ldb int, dst []float32)
+	// dotNT and axpyNN are the small-M path's kernels (small.go), each computing n elements
+	// of one row of C from one contiguous row a[:k] of op(A) and an unpacked B, with
+	// k >= 1 and n >= 1; C is not read unless load:
+	//   dotNT:  c[j] = alpha*dot(a[:k], b[j*ldb:j*ldb+k]) (+ beta*c[j])   (B stored n×k)
+	//   axpyNN: c[j] = alpha*sum_p a[p]*b[p*ldb+j] (+ beta*c[j])           (B stored k×n)
+	// Each element goes through the same operations whatever n and the position of j.
+	dotNT, axpyNN func(k int, a, b []float32, ldb, n int, c []float32, alpha, beta float32, load bool)
+	// axpyRows, if not nil, computes what axpyNN does, bit for bit, streaming B by rows
+	// (better when B is large): called for rows 0, 4, 8, ... of B in turn (rows = 4, or 1
+	// for the last k%4), it sets x = (flags&1 ? 0 : acc[j]), x = fma(a[r], b[r*ldb+j], x) for
+	// r < rows, and stores acc[j] = x, or, when flags&2 (the last rows), c[j] = alpha*x
+	// (+ beta*c[j] when flags&4). n >= 1.
+	axpyRows func(rows, n int, a, b []float32, ldb int, acc, c []float32, alpha, beta float32, flags int)
+	// dotNT2, if not nil, is dotNT for two rows of A (a, a[lda:]) and of C (c, c[ldc:]) at
+	// once, bit for bit, reading B once for both.
+	dotNT2 func(k int, a []float32, lda int, b []float32, ldb, n int, c []float32, ldc int, alpha, beta float32, load bool)
 }
 
 // genericKernel is the portable micro-kernel: a 4×4 tile held in 16 scalar accumulators.
@@ -43,7 +59,9 @@ var genericKernel = &microKernel{
 	name: "generic",
 	mr:   4, nr: 4,
 	mc: 128, kc: 256, nc: 2048,
-	fn: kernel4x4Go,
+	fn:     kernel4x4Go,
+	dotNT:  dotNTGo,
+	axpyNN: axpyNNGo,
 }
 
 // KernelsEnv is the environment variable that selects Sgemm's micro-kernel, read once when

@@ -14,7 +14,8 @@ const parallelMinFlops = 1 << 21
 // micro-kernel tiles along its longer dimension (in tiles): columns when op(B) is wide (convolutions:
 // n = output pixels), rows otherwise. Each band is an independent blocked product with its
 // own packing buffers (a band re-packs the shared operand, which costs k*(m or n) copies
-// against m*n*k/threads multiply-adds). The bands run on a pool of long-lived worker
+// against m*n*k/threads multiply-adds). For m <= 4 (Sgemm's small-M path) the bands are
+// columns of C, 64 at a time. The bands run on a pool of long-lived worker
 // goroutines and the calling goroutine, so steady-state calls allocate nothing.
 //
 // The result is bitwise the same for every thread count: each element of C is computed by the
@@ -35,10 +36,15 @@ type gemmJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	small          bool // the small-M path (small.go) rather than the blocked product
 	done           *sync.WaitGroup
 }
 
 func (j *gemmJob) run() {
+	if j.small {
+		sgemmSmall(j.kern, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+		return
+	}
 	sgemm(j.kern, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
 }
 
@@ -77,7 +83,14 @@ func sgemmParallel(kern *microKernel, threads int, minFlops float64, transA, tra
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	tilesM, tilesN := (m+kern.mr-1)/kern.mr, (n+kern.nr-1)/kern.nr
+	// The small-M path (m <= smallM) is cut into bands of smallAlign columns, the blocked
+	// product into bands of whole micro-kernel tiles.
+	small := m <= smallM
+	tileM, tileN := kern.mr, kern.nr
+	if small {
+		tileM, tileN = m, smallAlign
+	}
+	tilesM, tilesN := (m+tileM-1)/tileM, (n+tileN-1)/tileN
 	splitN := tilesN >= tilesM
 	tiles := tilesM
 	if splitN {
@@ -85,6 +98,10 @@ func sgemmParallel(kern *microKernel, threads int, minFlops float64, transA, tra
 	}
 	threads = min(threads, tiles)
 	if threads <= 1 || k == 0 || alpha == 0 || 2*float64(m)*float64(n)*float64(k) < minFlops {
+		if small {
+			sgemmSmall(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 		sgemm(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -98,9 +115,9 @@ func sgemmParallel(kern *microKernel, threads int, minFlops float64, transA, tra
 		// Band t covers tiles [t*tiles/threads, (t+1)*tiles/threads).
 		lo, hi := t*tiles/threads, (t+1)*tiles/threads
 		j := gemmJob{kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
-			alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, done: &batch.done}
+			alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, small: small, done: &batch.done}
 		if splitN {
-			j0, j1 := lo*kern.nr, min(hi*kern.nr, n)
+			j0, j1 := lo*tileN, min(hi*tileN, n)
 			j.n = j1 - j0
 			j.c = c[j0:]
 			if transB {
@@ -109,7 +126,7 @@ func sgemmParallel(kern *microKernel, threads int, minFlops float64, transA, tra
 				j.b = b[j0:]
 			}
 		} else {
-			i0, i1 := lo*kern.mr, min(hi*kern.mr, m)
+			i0, i1 := lo*tileM, min(hi*tileM, m)
 			j.m = i1 - i0
 			j.c = c[i0*ldc:]
 			if transA {

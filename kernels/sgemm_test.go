@@ -120,14 +120,15 @@ func TestSgemmKernelsLarge(t *testing.T) {
 }
 
 // TestSgemmParallelDeterministic pins that the thread count does not change a single bit:
-// bands are cut on tile boundaries, so every element sees the same operations.
+// bands are cut on tile boundaries, so every element sees the same operations (m <= 4 goes
+// through the small-M path both serially and in bands).
 func TestSgemmParallelDeterministic(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, kern := range testKernels() {
 		for trial := 0; trial < 20; trial++ {
 			g := newGemmCase(r, 1+r.IntN(80), 1+r.IntN(80), 1+r.IntN(300))
 			want := append([]float32(nil), g.c...)
-			sgemm(kern, g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, want, g.ldc)
+			gemm(kern, g.ta, g.tb, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, want, g.ldc)
 			for threads := 2; threads <= 5; threads++ {
 				got := append([]float32(nil), g.c...)
 				sgemmParallelForced(kern, threads, g, got)

@@ -128,7 +128,7 @@ func (op *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				src = col
 			}
 			// dst [mg, outVol] = W_g [mg, rows] × src [rows, outVol] (+ bias).
-			kernels.Sgemm(false, false, mg, outVol, rows, 1, ws[g*mg*rows:(g+1)*mg*rows], max(rows, 1),
+			sgemmThreads(ctx.Threads, false, false, mg, outVol, rows, 1, ws[g*mg*rows:(g+1)*mg*rows], max(rows, 1),
 				src, max(outVol, 1), beta, dst, max(outVol, 1))
 		}
 	}

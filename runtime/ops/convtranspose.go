@@ -172,7 +172,7 @@ func (op *convTranspose) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				clear(dst)
 			}
 			// col [rows, inVol] = W_gᵀ × X_g, with W_g stored [cg, rows] and X_g [cg, inVol].
-			kernels.Sgemm(true, false, rows, inVol, cg, 1, ws[g*cg*rows:(g+1)*cg*rows], max(rows, 1),
+			sgemmThreads(ctx.Threads, true, false, rows, inVol, cg, 1, ws[g*cg*rows:(g+1)*cg*rows], max(rows, 1),
 				src, max(inVol, 1), 0, col, max(inVol, 1))
 			kernels.Col2im(&win.ConvGeometry, col, dst)
 		}

@@ -32,7 +32,7 @@ func newGemm(n *Node) (Op, error) {
 	}, nil
 }
 
-func (op gemm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (op gemm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	a, b, c := in[0], in[1], optionalInput(in, 2)
 	if a.Rank() != 2 {
 		return fmt.Errorf("input \"A\": want rank 2, got rank %d", a.Rank())
@@ -76,7 +76,7 @@ func (op gemm) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		}
 		// Row strides of A and B as stored; Sgemm wants at least 1 even when K is 0.
 		lda, ldb := max(a.Shape[1], 1), max(b.Shape[1], 1)
-		kernels.Sgemm(op.transA, op.transB, m, n, k, op.alpha, a.F32(), lda, b.F32(), ldb, beta, y.F32(), n)
+		sgemmThreads(ctx.Threads, op.transA, op.transB, m, n, k, op.alpha, a.F32(), lda, b.F32(), ldb, beta, y.F32(), n)
 	case tensor.Float64:
 		y.Reset(tensor.Float64, shape)
 		dst := y.F64()
@@ -168,4 +168,16 @@ func (op gemm) Infer(in []Type) ([]Type, error) {
 		}
 	}
 	return []Type{{DType: dt, Shape: shape, Ranked: true}}, nil
+}
+
+// sgemmThreads is kernels.Sgemm on a thread budget: kernels.SgemmParallel when threads > 1
+// (bitwise the same result), the single-goroutine kernels.Sgemm otherwise. The float32
+// products of Conv, ConvTranspose, Gemm, MatMul and the recurrent ops' input projection go
+// through it with the session's Ctx.Threads.
+func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if threads > 1 {
+		kernels.SgemmParallel(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	kernels.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -85,7 +85,7 @@ func (op *lstm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	cell := ctx.Float32s(lstmScratchC, B*H)
 	steps := maxSeqLen(sl, d)
 	for dir := range c.dirs {
-		c.project(xw, in, dir, d, 0)
+		c.projectThreads(ctx.Threads, xw, in, dir, d, 0)
 		c.loadState(h, rnnInput(in, 5), dir, d)
 		c.loadState(cell, initC, dir, d)
 		rd := in[2].F32()[dir*g4*H : (dir+1)*g4*H]

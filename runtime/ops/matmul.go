@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 
-	"github.com/gendl/gendl/kernels"
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
@@ -63,7 +62,7 @@ func matMulGeometry(a, b []int) (matMulShapes, error) {
 	return g, nil
 }
 
-func (matMul) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (matMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	a, b := in[0], in[1]
 	if a.DType != b.DType {
 		return fmt.Errorf("input \"A\" is %v but input \"B\" is %v: want the same dtype", a.DType, b.DType)
@@ -76,7 +75,8 @@ func (matMul) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	switch a.DType {
 	case tensor.Float32:
 		y.Reset(a.DType, g.out)
-		matMulBatches(g, y.F32(), a.F32(), b.F32(), sgemmPlain)
+		threads := ctx.Threads
+		matMulBatches(g, y.F32(), a.F32(), b.F32(), func(m, n, k int, a, b, c []float32) { sgemmPlain(threads, m, n, k, a, b, c) })
 	case tensor.Float64:
 		y.Reset(a.DType, g.out)
 		matMulBatches(g, y.F64(), a.F64(), b.F64(), gemmPlain[float64])
@@ -92,11 +92,12 @@ func (matMul) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// sgemmPlain is c = a*b for dense row-major m×k and k×n float32 matrices.
-func sgemmPlain(m, n, k int, a, b, c []float32) {
+// sgemmPlain is c = a*b for dense row-major m×k and k×n float32 matrices, on threads
+// goroutines.
+func sgemmPlain(threads, m, n, k int, a, b, c []float32) {
 	// Sgemm wants row strides of at least 1 even when k is 0 (it returns before reading them
 	// when m or n is 0).
-	kernels.Sgemm(false, false, m, n, k, 1, a, max(k, 1), b, n, 0, c, n)
+	sgemmThreads(threads, false, false, m, n, k, 1, a, max(k, 1), b, n, 0, c, n)
 }
 
 // gemmPlain is c = a*b for dense row-major m×k and k×n matrices.

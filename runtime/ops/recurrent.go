@@ -22,7 +22,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gendl/gendl/kernels"
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
@@ -610,11 +609,16 @@ func minSeqLen(sl *tensor.Tensor, d rnnDims) int {
 // as [seq*batch, input], xw as [seq*batch, gates*H]. The recurrent bias is folded in here
 // (except for the blocks listed in keepRb, whose Rb the op must add inside its cell).
 func (c *recurrent) project(xw []float32, in []*tensor.Tensor, dir int, d rnnDims, keepRb int) {
+	c.projectThreads(1, xw, in, dir, d, keepRb)
+}
+
+// projectThreads is project with the product on threads goroutines.
+func (c *recurrent) projectThreads(threads int, xw []float32, in []*tensor.Tensor, dir int, d rnnDims, keepRb int) {
 	gh := c.gates * d.hidden
 	rows := d.seq * d.batch
 	wd := in[1].F32()[dir*gh*d.input : (dir+1)*gh*d.input]
 	// xw: [seq*batch, gates*H] = X [seq*batch, input] · W[dir]ᵀ [input, gates*H]
-	kernels.Sgemm(false, true, rows, gh, d.input, 1, in[0].F32(), max(d.input, 1), wd, max(d.input, 1), 0, xw, max(gh, 1))
+	sgemmThreads(threads, false, true, rows, gh, d.input, 1, in[0].F32(), max(d.input, 1), wd, max(d.input, 1), 0, xw, max(gh, 1))
 	b := rnnInput(in, 3)
 	if b == nil {
 		return

@@ -9,10 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/engine"
@@ -185,8 +189,13 @@ func vggInput(p vggPart) *tensor.Tensor {
 	return randTensor(rand.New(rand.NewPCG(netSeed, 7)), p.inShape(), 1)
 }
 
-// loadVGG loads the saved part in both executors, each from the file.
+// loadVGG loads the saved part in both executors, each from the file, ORT with one thread.
 func loadVGG(tb testing.TB, p vggPart) (*engine.Plan, *ortModel) {
+	return loadVGGThreads(tb, p, 1)
+}
+
+// loadVGGThreads is loadVGG with ORT on threads intra-op threads.
+func loadVGGThreads(tb testing.TB, p vggPart, threads int) (*engine.Plan, *ortModel) {
 	tb.Helper()
 	path := vggFile(tb, p)
 	plan, err := engine.LoadFile(path, engine.Options{})
@@ -197,17 +206,67 @@ func loadVGG(tb testing.TB, p vggPart) (*engine.Plan, *ortModel) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	om, err := newORTModel(plan.Model, data)
+	om, err := newORTModelThreads(plan.Model, data, threads)
 	if err != nil {
 		tb.Fatalf("ORT: %v", err)
 	}
 	return plan, om
 }
 
+// newORTModelThreads is newORTModel with threads intra-op threads (and one inter-op
+// thread): the thread budget of a gendl session with SessionOptions.Threads = threads.
+func newORTModelThreads(m *onnx.ModelProto, data []byte, threads int) (*ortModel, error) {
+	if threads == 1 {
+		return newORTModel(m, data)
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
+		return nil, err
+	}
+	if err := opts.SetInterOpNumThreads(1); err != nil {
+		return nil, err
+	}
+	om := &ortModel{inputs: feedNames(m), outputs: outputNames(m)}
+	om.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, om.inputs, om.outputs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return om, nil
+}
+
+// benchThreadsEnv lists the thread counts the VGG19 benchmarks run, comma-separated
+// (default "1"); scripts/bench-vgg.sh -threads sets it.
+const benchThreadsEnv = "GENDL_BENCH_THREADS"
+
+// benchThreads parses benchThreadsEnv.
+func benchThreads(tb testing.TB) []int {
+	v := os.Getenv(benchThreadsEnv)
+	if v == "" {
+		return []int{1}
+	}
+	var ts []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			tb.Fatalf("%s=%q: want a comma-separated list of thread counts >= 1", benchThreadsEnv, v)
+		}
+		ts = append(ts, n)
+	}
+	return ts
+}
+
 // threadCPU returns the CPU time (user + system) the calling OS thread has used.
-func threadCPU(tb testing.TB) time.Duration {
+func threadCPU(tb testing.TB) time.Duration { return rusageCPU(tb, syscall.RUSAGE_THREAD) }
+
+// rusageCPU returns the CPU time (user + system) of the calling thread
+// (syscall.RUSAGE_THREAD) or of the whole process (syscall.RUSAGE_SELF).
+func rusageCPU(tb testing.TB, who int) time.Duration {
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+	if err := syscall.Getrusage(who, &ru); err != nil {
 		tb.Fatalf("getrusage: %v", err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -218,7 +277,15 @@ func threadCPU(tb testing.TB) time.Duration {
 // on the calling thread (gendl with Threads 1 starts no goroutine; ORT with one intra-op
 // thread runs its kernels on the caller), so the thread's CPU time is their compute time
 // even when other processes share the cores, which wall time is not.
-func timeLoop(b *testing.B, flops float64, run func() error) {
+//
+// With threads > 1 the CPU time is the whole process's (the executors' worker threads
+// included; ORT's workers spin while they wait, which counts): then GFLOP/cpu-s is a rate per
+// busy core, and only wall time on an otherwise idle machine shows the speed-up.
+func timeLoop(b *testing.B, flops float64, threads int, run func() error) {
+	who := syscall.RUSAGE_THREAD
+	if threads > 1 {
+		who = syscall.RUSAGE_SELF
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := run(); err != nil { // warm-up: session buffers, ORT's first-run allocations
@@ -226,33 +293,39 @@ func timeLoop(b *testing.B, flops float64, run func() error) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := threadCPU(b)
+	cpu0 := rusageCPU(b, who)
 	for b.Loop() {
 		if err := run(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu := threadCPU(b) - cpu0
+	cpu := rusageCPU(b, who) - cpu0
 	b.ReportMetric(flops/1e9, "GFLOP/op")
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 }
 
-// benchVGG runs the gendl and ORT sub-benchmarks of a part: one thread each, the same
-// model file and input, FLOPs from vggPart.flops.
+// benchVGG runs the gendl and ORT sub-benchmarks of a part for each thread count of
+// benchThreads (sub-benchmark threads=N): the same thread count in both (gendl's
+// SessionOptions.Threads, ORT's intra-op threads), the same model file and input, FLOPs from
+// vggPart.flops.
 func benchVGG(b *testing.B, p vggPart) {
 	requireORT(b)
-	plan, om := loadVGG(b, p)
-	defer om.Destroy()
-	feeds := map[string]*tensor.Tensor{plan.Inputs[0].Name: vggInput(p)}
-	b.Run("gendl", func(b *testing.B) {
-		s := plan.NewSession(engine.SessionOptions{Threads: 1})
-		timeLoop(b, p.flops(), func() error { _, err := s.Run(feeds); return err })
-	})
-	b.Run("ort", func(b *testing.B) {
-		timeLoop(b, p.flops(), func() error { _, err := om.run(feeds, nil); return err })
-	})
+	for _, threads := range benchThreads(b) {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			plan, om := loadVGGThreads(b, p, threads)
+			defer om.Destroy()
+			feeds := map[string]*tensor.Tensor{plan.Inputs[0].Name: vggInput(p)}
+			b.Run("gendl", func(b *testing.B) {
+				s := plan.NewSession(engine.SessionOptions{Threads: threads})
+				timeLoop(b, p.flops(), threads, func() error { _, err := s.Run(feeds); return err })
+			})
+			b.Run("ort", func(b *testing.B) {
+				timeLoop(b, p.flops(), threads, func() error { _, err := om.run(feeds, nil); return err })
+			})
+		})
+	}
 }
 
 // BenchmarkVGG19 times one forward pass of the full VGG19 at 224x224, batch 1.

@@ -162,6 +162,7 @@ var ErrDiverged = errors.New("text: training diverged")
 // NewTrainer prepares a run: it reads the corpus, and either initialises the model from
 // cfg.Seed or, with cfg.Resume, restores the latest checkpoint of the checkpoint directory.
 func NewTrainer(cfg Config) (*Trainer, error) {
+	nn.UseGendlBLAS() // gendl's SGEMM for Gorgonia's matrix products (global; before any graph runs)
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}

@@ -156,11 +156,11 @@ func (n *Net) build(params []*tensor.Dense) error {
 	for l := range cfg.Layers {
 		w, r, b := n.Params[3*l], n.Params[3*l+1], n.Params[3*l+2]
 		// bias: Wb + Rb, [4H, 1]
-		wb, err := G.Slice(b, G.S(0, 4*H))
+		wb, err := rows(b, 0, 4*H) // not G.Slice: see rowBlock
 		if err != nil {
 			return err
 		}
-		rb, err := G.Slice(b, G.S(4*H, 8*H))
+		rb, err := rows(b, 4*H, 8*H)
 		if err != nil {
 			return err
 		}
@@ -197,7 +197,7 @@ func (n *Net) build(params []*tensor.Dense) error {
 			}
 			act := make([]*G.Node, 4)
 			for k := range 4 {
-				blk, err := G.Slice(gates, G.S(k*H, (k+1)*H))
+				blk, err := rows(gates, k*H, (k+1)*H) // not G.Slice: see rowBlock
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
 
 // MaxSpatial is the number of spatial dimensions a ConvGeometry describes. Convolutions over
 // fewer dimensions use the trailing entries and give the leading ones size 1 (see Set).
@@ -60,6 +64,96 @@ func (g *ConvGeometry) ColCols() int { return g.Out[0] * g.Out[1] * g.Out[2] }
 func Im2col(g *ConvGeometry, img, col []float32) {
 	g.check("Im2col", len(img), len(col))
 	im2col(g, img, col, false)
+}
+
+// im2colParallelMin is the smallest column matrix (elements) Im2colParallel splits: below
+// it, about 10 µs of copying, waking a worker costs more than it saves.
+const im2colParallelMin = 1 << 15
+
+// Im2colParallel is Im2col (same arguments, result and panics) computed by up to threads
+// goroutines; threads <= 0 means runtime.GOMAXPROCS(0). The channels are cut into threads
+// contiguous ranges: channel c fills rows [c*KD*KH*KW, (c+1)*KD*KH*KW) of col from its own
+// plane of img, so the ranges are independent. The ranges run on a pool of long-lived
+// worker goroutines and the calling goroutine, so steady-state calls allocate nothing.
+func Im2colParallel(threads int, g *ConvGeometry, img, col []float32) {
+	g.check("Im2colParallel", len(img), len(col))
+	im2colParallel(threads, im2colParallelMin, g, img, col)
+}
+
+// im2colParallel is Im2colParallel after the checks; it runs serially when col has fewer
+// than minElems elements.
+func im2colParallel(threads, minElems int, g *ConvGeometry, img, col []float32) {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	threads = min(threads, g.Channels)
+	if threads <= 1 || g.ColRows()*g.ColCols() < minElems {
+		im2col(g, img, col, false)
+		return
+	}
+	ensureIm2colWorkers(threads - 1)
+	batch := im2colBatches.Get().(*im2colBatch)
+	if cap(batch.jobs) < threads {
+		batch.jobs = make([]im2colJob, threads)
+	}
+	jobs := batch.jobs[:threads]
+	plane := g.In[0] * g.In[1] * g.In[2]
+	rowsPer := g.Kernel[0] * g.Kernel[1] * g.Kernel[2] * g.ColCols() // col elements per channel
+	for t := range jobs {
+		lo, hi := t*g.Channels/threads, (t+1)*g.Channels/threads
+		j := &jobs[t]
+		j.g = *g
+		j.g.Channels = hi - lo
+		j.img = img[lo*plane : hi*plane]
+		j.col = col[lo*rowsPer : hi*rowsPer]
+		j.done = &batch.done
+	}
+	batch.done.Add(threads - 1)
+	for t := 1; t < threads; t++ {
+		im2colJobs <- &jobs[t]
+	}
+	im2col(&jobs[0].g, jobs[0].img, jobs[0].col, false)
+	batch.done.Wait()
+	for t := range jobs {
+		jobs[t] = im2colJob{} // drop the references to img and col
+	}
+	im2colBatches.Put(batch)
+}
+
+// im2colJob is one channel range of a parallel Im2col.
+type im2colJob struct {
+	g        ConvGeometry
+	img, col []float32
+	done     *sync.WaitGroup
+}
+
+// im2colBatch is the bookkeeping of one parallel call, pooled.
+type im2colBatch struct {
+	jobs []im2colJob
+	done sync.WaitGroup
+}
+
+var im2colBatches = sync.Pool{New: func() any { return new(im2colBatch) }}
+
+// The im2col worker pool: started on demand, never stopped (an idle worker only holds its
+// stack).
+var (
+	im2colWorkersMu sync.Mutex
+	im2colWorkers   int
+	im2colJobs      = make(chan *im2colJob)
+)
+
+func ensureIm2colWorkers(n int) {
+	im2colWorkersMu.Lock()
+	for ; im2colWorkers < n; im2colWorkers++ {
+		go func() {
+			for j := range im2colJobs {
+				im2col(&j.g, j.img, j.col, false)
+				j.done.Done()
+			}
+		}()
+	}
+	im2colWorkersMu.Unlock()
 }
 
 // Col2im is the adjoint of Im2col: it adds every element of col into the image position its

@@ -16,7 +16,8 @@ import (
 // are auto_pad, dilations, group (depthwise when group = C), kernel_shape (inferred from W when
 // absent), pads and strides; see pool_geometry.go for the output size.
 //
-// Each (image, group) pair is lowered with kernels.Im2col and multiplied with kernels.Sgemm:
+// Each (image, group) pair is lowered with kernels.Im2col (Im2colParallel, by channel ranges,
+// with ctx.Threads > 1) and multiplied with kernels.Sgemm (SgemmParallel):
 // Y_g [M/group, out] = W_g [M/group, C/group*k] × col [C/group*k, out]. A 1×1 convolution with
 // unit strides and no padding multiplies X directly.
 type conv struct {
@@ -124,7 +125,11 @@ func (op *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			}
 			src := img
 			if !pointwise {
-				kernels.Im2col(&win.ConvGeometry, img, col)
+				if ctx.Threads > 1 {
+					kernels.Im2colParallel(ctx.Threads, &win.ConvGeometry, img, col)
+				} else {
+					kernels.Im2col(&win.ConvGeometry, img, col)
+				}
 				src = col
 			}
 			// dst [mg, outVol] = W_g [mg, rows] × src [rows, outVol] (+ bias).

@@ -95,52 +95,66 @@ func (op *lstm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			pi, po, pf = p[:H], p[H:2*H], p[2*H:]
 		}
 		fAct, gAct, hAct := c.act(dir, 0), c.act(dir, 1), c.act(dir, 2)
+		// Without peepholes and input_forget the gates i, o, f (stacked in that order) do
+		// not depend on the new cell state: one call activates all three.
+		fused := peep == nil && !op.inputForget
 		for s := range steps {
-			// gates: [batch, 4H] = H [batch, H] · R[dir]ᵀ [H, 4H]
-			kernels.Sgemm(false, true, B, g4, H, 1, h, max(H, 1), rd, max(H, 1), 0, gates, max(g4, 1))
+			// gates: [batch, 4H] = Xt·W[dir]ᵀ + biases (from xw) + H [batch, H] · R[dir]ᵀ [H, 4H]
+			for b := range B {
+				if t, ok := c.stepTime(d, sl, dir, s, b); ok {
+					r := c.xRow(d, t, b) * g4
+					copy(gates[b*g4:(b+1)*g4], xw[r:r+g4])
+				}
+			}
+			kernels.Sgemm(false, true, B, g4, H, 1, h, max(H, 1), rd, max(H, 1), 1, gates, max(g4, 1))
 			for b := range B {
 				t, ok := c.stepTime(d, sl, dir, s, b)
 				if !ok {
 					continue
 				}
 				g := gates[b*g4 : (b+1)*g4]
-				xr := xw[c.xRow(d, t, b)*g4:]
-				for j := range g {
-					g[j] += xr[j]
-				}
 				gi, gO, gf, gc := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
 				hb, cb := h[b*H:(b+1)*H], cell[b*H:(b+1)*H]
-				if peep != nil {
-					for j, cv := range cb {
-						gi[j] += pi[j] * cv
-						gf[j] += pf[j] * cv
-					}
-				}
-				rnnClip(gi, c.clip)
-				fAct.apply(gi)
-				if op.inputForget {
-					for j, v := range gi {
-						gf[j] = 1 - v
-					}
+				if fused {
+					rnnClip(g, c.clip)
+					fAct.apply(g[:3*H])
+					gAct.apply(gc)
 				} else {
-					rnnClip(gf, c.clip)
-					fAct.apply(gf)
-				}
-				rnnClip(gc, c.clip)
-				gAct.apply(gc)
-				for j := range cb {
-					cb[j] = gf[j]*cb[j] + gi[j]*gc[j]
-				}
-				if peep != nil {
-					for j, cv := range cb {
-						gO[j] += po[j] * cv
+					if peep != nil {
+						for j, cv := range cb {
+							gi[j] += pi[j] * cv
+							gf[j] += pf[j] * cv
+						}
 					}
+					rnnClip(gi, c.clip)
+					fAct.apply(gi)
+					if op.inputForget {
+						for j, v := range gi {
+							gf[j] = 1 - v
+						}
+					} else {
+						rnnClip(gf, c.clip)
+						fAct.apply(gf)
+					}
+					rnnClip(gc, c.clip)
+					gAct.apply(gc)
 				}
-				rnnClip(gO, c.clip)
-				fAct.apply(gO)
+				gf, gi = gf[:len(cb)], gi[:len(cb)]
+				for j, cv := range cb {
+					cb[j] = gf[j]*cv + gi[j]*gc[j]
+				}
+				if !fused {
+					if peep != nil {
+						for j, cv := range cb {
+							gO[j] += po[j] * cv
+						}
+					}
+					rnnClip(gO, c.clip)
+					fAct.apply(gO)
+				}
 				// h(Ct) goes into gc, which is no longer needed.
-				copy(gc, cb)
-				hAct.apply(gc)
+				hAct.applyTo(gc, cb)
+				gO = gO[:len(hb)]
 				for j := range hb {
 					hb[j] = gO[j] * gc[j]
 				}

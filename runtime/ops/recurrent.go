@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gendl/gendl/kernels"
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
@@ -73,7 +74,9 @@ type rnnAct struct {
 	alpha, beta float32
 }
 
-// apply replaces every element of x by the activation of it.
+// apply replaces every element of x by the activation of it. Sigmoid and Tanh (and
+// ScaledTanh's tanh) go through the float32 slice kernels (kernels.SigmoidF32, TanhF32:
+// within 2 ulp of the exact result); the rarer functions use float64 math.
 func (a rnnAct) apply(x []float32) {
 	switch a.kind {
 	case rnnActRelu:
@@ -81,13 +84,9 @@ func (a rnnAct) apply(x []float32) {
 			x[i] = max(v, 0)
 		}
 	case rnnActTanh:
-		for i, v := range x {
-			x[i] = float32(math.Tanh(float64(v)))
-		}
+		kernels.TanhF32(x, x)
 	case rnnActSigmoid:
-		for i, v := range x {
-			x[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
+		kernels.SigmoidF32(x, x)
 	case rnnActAffine:
 		for i, v := range x {
 			x[i] = a.alpha*v + a.beta
@@ -107,7 +106,11 @@ func (a rnnAct) apply(x []float32) {
 		}
 	case rnnActScaledTanh:
 		for i, v := range x {
-			x[i] = a.alpha * float32(math.Tanh(float64(a.beta*v)))
+			x[i] = a.beta * v
+		}
+		kernels.TanhF32(x, x)
+		for i, v := range x {
+			x[i] = a.alpha * v
 		}
 	case rnnActHardSigmoid:
 		for i, v := range x {
@@ -133,6 +136,19 @@ func (a rnnAct) apply(x []float32) {
 				x[i] = float32(math.Log1p(math.Exp(f)))
 			}
 		}
+	}
+}
+
+// applyTo sets dst to the activation of src (same length; not overlapping unless the same).
+func (a rnnAct) applyTo(dst, src []float32) {
+	switch a.kind {
+	case rnnActTanh:
+		kernels.TanhF32(dst, src)
+	case rnnActSigmoid:
+		kernels.SigmoidF32(dst, src)
+	default:
+		copy(dst, src)
+		a.apply(dst)
 	}
 }
 
@@ -572,9 +588,9 @@ func (c *recurrent) stepTime(d rnnDims, sl *tensor.Tensor, dir, s, b int) (t int
 }
 
 // resetOutputs gives the outputs present among Y (slot 0) and the state outputs (slots 1
-// and up to nState) their dtype and shape, and returns them (nil when absent). Y is zeroed
+// and up to nState <= 2) their dtype and shape, and returns them (nil when absent). Y is zeroed
 // when sequence_lens leaves padding in it.
-func (c *recurrent) resetOutputs(out []*tensor.Tensor, d rnnDims, sl *tensor.Tensor, nState int) (y *tensor.Tensor, states []*tensor.Tensor) {
+func (c *recurrent) resetOutputs(out []*tensor.Tensor, d rnnDims, sl *tensor.Tensor, nState int) (y *tensor.Tensor, states [2]*tensor.Tensor) {
 	if len(out) > 0 && out[0] != nil {
 		y = out[0]
 		y.Reset(tensor.Float32, c.yShape(d))
@@ -588,7 +604,7 @@ func (c *recurrent) resetOutputs(out []*tensor.Tensor, d rnnDims, sl *tensor.Ten
 			t = out[i]
 			t.Reset(tensor.Float32, c.stateShape(d))
 		}
-		states = append(states, t)
+		states[i-1] = t
 	}
 	return y, states
 }

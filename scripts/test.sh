@@ -18,6 +18,8 @@ go vet ./...
 go vet -tags ort ./runtime/ortcheck
 echo "== go test ./..." >&2
 go test ./...
+echo "== conformance again on the portable kernels (GENDL_KERNELS=generic)" >&2
+GENDL_KERNELS=generic go test -count=1 ./runtime/conformance ./kernels
 echo "== go test -race (engine, ops)" >&2
 go test -race -short ./runtime/engine ./runtime/ops
 echo "== go test -tags ort ./runtime/ortcheck (against ONNX Runtime)" >&2

@@ -31,7 +31,7 @@ func sampleCommand() *cli.Command {
 			"the same text. --temperatures 0.2,0.5,1.0 writes one sample per temperature, one after another,\n" +
 			"each from the same seed text and --seed, as the book compares them.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Usage: "char-LSTM .onnx file exported by gendl-train (required: no model is embedded yet)"},
+			&cli.StringFlag{Name: "model", Usage: "char-LSTM .onnx file exported by gendl-train (default: the embedded model trained on Newton's Opticks)"},
 			&cli.StringFlag{Name: "seed-text", Usage: "text that primes the model (default: a few words made of the vocabulary)"},
 			&cli.IntFlag{Name: "length", Value: 400, Usage: "characters to generate"},
 			&cli.Float64Flag{Name: "temperature", Value: 0.5, Usage: "sampling temperature, > 0"},
@@ -65,10 +65,13 @@ func sampleText(c *cli.Context) error {
 		return fmt.Errorf("sample text: --length %d: want >= 0", c.Int("length"))
 	}
 	path := c.String("model")
+	var m *charlstm.Model
 	if path == "" {
-		return fmt.Errorf("sample text: --model is required (no default model is embedded yet)")
+		m, err = charlstm.Default()
+		path = charlstm.DefaultName
+	} else {
+		m, err = charlstm.LoadFile(path)
 	}
-	m, err := charlstm.LoadFile(path)
 	if err != nil {
 		return fmt.Errorf("sample text: %w", err)
 	}
@@ -83,7 +86,7 @@ func sampleText(c *cli.Context) error {
 	if len(seed) == 0 {
 		return fmt.Errorf("sample text: --seed-text is empty: the model needs at least one character to start from")
 	}
-	plan, err := engine.New(m.Proto, engine.Options{BaseDir: filepath.Dir(path)})
+	plan, err := engine.New(m.Proto, engine.Options{BaseDir: baseDir(c.String("model"))})
 	if err != nil {
 		return fmt.Errorf("sample text: %s: %w", path, err)
 	}
@@ -169,4 +172,13 @@ func defaultSeedText(v *charlstm.Vocab) string {
 		}
 	}
 	return string(v.Rune(0))
+}
+
+// baseDir is where a model file's external data may live: its directory, or nowhere for the
+// embedded model.
+func baseDir(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Dir(path)
 }

@@ -87,7 +87,6 @@ func TestSampleTextErrors(t *testing.T) {
 		{[]string{"--model", model, "--seed-text", ""}, "--seed-text is empty"},
 		{[]string{"--model", notCharLSTM}, "model has no gendl.config metadata: not a gendl char-LSTM"},
 		{[]string{"--model", filepath.Join(t.TempDir(), "missing.onnx")}, "missing.onnx"},
-		{nil, "--model is required"},
 	} {
 		args := append([]string{"sample", "text"}, c.args...)
 		if _, err := runApp(t, args...); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -96,5 +95,17 @@ func TestSampleTextErrors(t *testing.T) {
 	}
 	if _, err := runApp(t, "sample", "image", "--model", model); err == nil || !strings.Contains(err.Error(), "`text`") {
 		t.Errorf("unknown kind: got %v", err)
+	}
+}
+
+// TestSampleDefaultModel runs the README's first command: no --model, the embedded model.
+func TestSampleDefaultModel(t *testing.T) {
+	out, err := runApp(t, "sample", "text", "--length", "40", "--seed", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := runApp(t, "sample", "text", "--length", "40", "--seed", "1")
+	if out != again || len([]rune(out)) < 40 {
+		t.Fatalf("want 40+ reproducible characters, got %q then %q", out, again)
 	}
 }

@@ -46,6 +46,10 @@ func interspersed(app *cli.App, args []string) []string {
 			pos = append(pos, a)
 			continue
 		}
+		if a == "-h" || a == "--help" || a == "-help" {
+			// Help for the command itself, whatever positional arguments came with it.
+			return append(append([]string{}, args[:at+1]...), "--help")
+		}
 		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
 		if strings.Contains(name, "=") {

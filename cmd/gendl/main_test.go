@@ -102,3 +102,11 @@ func TestReadmeListsEveryOp(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpAfterArguments: `gendl sample text --help` shows the command's help.
+func TestHelpAfterArguments(t *testing.T) {
+	out, err := runApp(t, "sample", "text", "--help")
+	if err != nil || !strings.Contains(out, "--temperature") {
+		t.Fatalf("want the sample command's help, got %v:\n%s", err, out)
+	}
+}

@@ -161,3 +161,17 @@ func (a *Attrs) IntsLen(name string, def []int64, n int) []int64 {
 	}
 	return v
 }
+
+// Flag returns a boolean INT attribute, which ONNX stores as 0 or 1; any other value is an
+// error.
+func (a *Attrs) Flag(name string, def bool) bool {
+	d := int64(0)
+	if def {
+		d = 1
+	}
+	v := a.Int(name, d)
+	if v != 0 && v != 1 {
+		a.fail(name, "want 0 or 1, got %d", v)
+	}
+	return v == 1
+}

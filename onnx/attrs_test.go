@@ -171,3 +171,20 @@ func TestAttrsUntyped(t *testing.T) {
 	a.Int("e", 0)
 	wantErr(t, a.Err(), "want type INT, got UNDEFINED")
 }
+
+// TestAttrsFlag: ONNX booleans are INTs 0 or 1; the default applies when absent, anything else
+// is an error naming the attribute.
+func TestAttrsFlag(t *testing.T) {
+	a := NewAttrs(testNode(AttrInt("ceil_mode", 1), AttrInt("antialias", 0)))
+	if !a.Flag("ceil_mode", false) || a.Flag("antialias", true) || !a.Flag("absent", true) || a.Flag("absent2", false) {
+		t.Fatal("Flag values wrong")
+	}
+	if err := a.Err(); err != nil {
+		t.Fatal(err)
+	}
+	a = NewAttrs(testNode(AttrInt("ceil_mode", 2)))
+	a.Flag("ceil_mode", false)
+	if err := a.Err(); err == nil || !strings.Contains(err.Error(), `"ceil_mode": want 0 or 1, got 2`) {
+		t.Fatalf("want an error naming ceil_mode, got %v", err)
+	}
+}

@@ -29,12 +29,7 @@ func newAveragePool(n *Node) (Op, error) {
 		return nil, err
 	}
 	op := &averagePool{win: readWindowAttrs(n, true, true)}
-	switch c := n.Attrs.Int("count_include_pad", 0); c {
-	case 0, 1:
-		op.includePads = c == 1
-	default:
-		n.Attrs.Errorf("count_include_pad", "want 0 or 1, got %d", c)
-	}
+	op.includePads = n.Attrs.Flag("count_include_pad", false)
 	if err := n.Attrs.Err(); err != nil {
 		return nil, err
 	}

@@ -54,20 +54,10 @@ func newBatchNorm(n *Node) (Op, error) {
 		return nil, err
 	}
 	if n.Opset < 9 {
-		switch s := a.Int("spatial", 1); s {
-		case 0, 1:
-			op.perElem = s == 0
-		default:
-			a.Errorf("spatial", "want 0 or 1, got %d", s)
-		}
+		op.perElem = !a.Flag("spatial", true)
 	}
 	if n.Opset >= 14 {
-		switch t := a.Int("training_mode", 0); t {
-		case 0, 1:
-			op.training = t == 1
-		default:
-			a.Errorf("training_mode", "want 0 or 1, got %d", t)
-		}
+		op.training = a.Flag("training_mode", false)
 	}
 	if op.epsilon < 0 || math.IsNaN(op.epsilon) {
 		a.Errorf("epsilon", "want a non-negative value, got %v", op.epsilon)

@@ -35,11 +35,7 @@ func newLSTM(n *Node) (Op, error) {
 		return nil, err
 	}
 	op := &lstm{rec: rec}
-	switch v := n.Attrs.Int("input_forget", 0); v {
-	case 0, 1:
-		op.inputForget = v == 1
-	default:
-		n.Attrs.Errorf("input_forget", "want 0 or 1, got %d", v)
+	if op.inputForget = n.Attrs.Flag("input_forget", false); n.Attrs.Err() != nil {
 		return nil, n.Attrs.Err()
 	}
 	if err := rec.checkConstWeights(n); err != nil {

@@ -48,12 +48,7 @@ func readWindowAttrs(n *Node, needKernel, withCeil bool) windowAttrs {
 		a.Errorf("auto_pad", "want NOTSET, SAME_UPPER, SAME_LOWER or VALID, got %q", w.autoPad)
 	}
 	if withCeil {
-		switch c := a.Int("ceil_mode", 0); c {
-		case 0, 1:
-			w.ceilMode = c == 1
-		default:
-			a.Errorf("ceil_mode", "want 0 or 1, got %d", c)
-		}
+		w.ceilMode = a.Flag("ceil_mode", false)
 	}
 	if needKernel && !a.Has("kernel_shape") {
 		a.Errorf("kernel_shape", "required attribute is missing")

@@ -23,14 +23,11 @@ func newReshape(n *Node) (Op, error) {
 	if err := checkInputsPresent(n, 2); err != nil {
 		return nil, err
 	}
-	az := n.Attrs.Int("allowzero", 0)
-	if az != 0 && az != 1 {
-		n.Attrs.Errorf("allowzero", "want 0 or 1, got %d", az)
-	}
-	if az == 1 && n.Opset < 14 {
+	allowZero := n.Attrs.Flag("allowzero", false)
+	if allowZero && n.Opset < 14 {
 		n.Attrs.Errorf("allowzero", "needs opset 14 or later, the model imports opset %d", n.Opset)
 	}
-	return reshape{allowZero: az == 1, shape: constInputOf(n, 1)}, nil
+	return reshape{allowZero: allowZero, shape: constInputOf(n, 1)}, nil
 }
 
 func (op reshape) Run(_ *Ctx, in, out []*tensor.Tensor) error {

@@ -94,7 +94,7 @@ func newResize(n *Node) (Op, error) {
 		a.Errorf("nearest_mode", "want round_prefer_floor, round_prefer_ceil, floor or ceil, got %q", nm)
 	}
 	op.rs.cubicA = float64(a.Float("cubic_coeff_a", -0.75))
-	op.rs.excludeOutside = readFlagAttr(n, "exclude_outside")
+	op.rs.excludeOutside = n.Attrs.Flag("exclude_outside", false)
 	op.rs.extrapolation = float64(a.Float("extrapolation_value", 0))
 	if n.Opset < 18 {
 		for _, name := range []string{"antialias", "axes", "keep_aspect_ratio_policy"} {
@@ -104,7 +104,7 @@ func newResize(n *Node) (Op, error) {
 		}
 		return op, nil
 	}
-	op.rs.antialias = readFlagAttr(n, "antialias")
+	op.rs.antialias = n.Attrs.Flag("antialias", false)
 	op.axes = a.Ints("axes", nil)
 	op.keepAspect = a.String("keep_aspect_ratio_policy", "stretch")
 	switch op.keepAspect {
@@ -113,15 +113,6 @@ func newResize(n *Node) (Op, error) {
 		a.Errorf("keep_aspect_ratio_policy", "want stretch, not_larger or not_smaller, got %q", op.keepAspect)
 	}
 	return op, nil
-}
-
-// readFlagAttr reads a 0/1 integer attribute (default 0).
-func readFlagAttr(n *Node, name string) bool {
-	v := n.Attrs.Int(name, 0)
-	if v != 0 && v != 1 {
-		n.Attrs.Errorf(name, "want 0 or 1, got %d", v)
-	}
-	return v == 1
 }
 
 func (op resize) Run(_ *Ctx, in, out []*tensor.Tensor) error {

@@ -39,7 +39,7 @@ func TestArgMaxRandom(t *testing.T) {
 			best[i] = math.Inf(-1)
 		}
 		i := 0
-		mtForEach(shape, func(ix []int) {
+		forEachIndex(shape, func(ix []int) {
 			o := mtBroadcastOffset(kept, ix)
 			if v := x.Float64At(i); v > best[o] || (last && v == best[o]) {
 				best[o], arg[o] = v, int64(ix[axis])

@@ -18,7 +18,7 @@ func naiveAveragePool(p *poolCase, x []float64, includePads bool) (shape []int, 
 		count := 0
 		for j, pos := range taps {
 			if valid[j] {
-				v := x[planeOff+nnOffset(p.in, pos)]
+				v := x[planeOff+rowMajorOffset(p.in, pos)]
 				sum += v
 				abs += math.Abs(v)
 			}

@@ -160,29 +160,6 @@ func mtRandBroadcast(rng *rand.Rand, k int) [][]int {
 	return shapes
 }
 
-// mtForEach calls f with every index of shape in row-major order (once with an empty index for
-// a scalar shape, never when a dimension is 0). f must not keep idx.
-func mtForEach(shape []int, f func(idx []int)) {
-	if tensor.Numel(shape) == 0 {
-		return
-	}
-	idx := make([]int, len(shape))
-	for {
-		f(idx)
-		d := len(shape) - 1
-		for ; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < shape[d] {
-				break
-			}
-			idx[d] = 0
-		}
-		if d < 0 {
-			return
-		}
-	}
-}
-
 // mtBroadcastOffset returns the flat offset in a tensor of shape in of the element that
 // broadcasting maps to output index idx: the naive definition, right-aligned, size-1 dims
 // pinned to 0.
@@ -300,7 +277,7 @@ func TestBcastPlanOffsets(t *testing.T) {
 			})
 		}
 		o := 0
-		mtForEach(out, func(ix []int) {
+		forEachIndex(out, func(ix []int) {
 			for j, s := range shapes {
 				if want := mtBroadcastOffset(s, ix); got[o][j] != want {
 					t.Fatalf("shapes %v -> %v: output %v, input %d: offset %d, want %d", shapes, out, ix, j, got[o][j], want)
@@ -360,7 +337,7 @@ func mtCheckBinary[T numericElem](t *testing.T, op Op, dt tensor.DType, gen func
 			t.Fatalf("%v with %v: got %v, want %v%s", a, b, y, dt, tensor.ShapeString(out))
 		}
 		o := 0
-		mtForEach(out, func(ix []int) {
+		forEachIndex(out, func(ix []int) {
 			av := dataOf[T](a)[mtBroadcastOffset(a.Shape, ix)]
 			bv := dataOf[T](b)[mtBroadcastOffset(b.Shape, ix)]
 			if got, want := dataOf[T](y)[o], ref(av, bv); got != want {

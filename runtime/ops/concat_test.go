@@ -43,14 +43,14 @@ func TestConcatRandom(t *testing.T) {
 		want := tensor.New(dt, out...)
 		o := 0
 		src := make([]int, len(out))
-		shForEach(out, func(idx []int) {
+		forEachIndex(out, func(idx []int) {
 			i := 0
 			for idx[axis] >= starts[i+1] {
 				i++
 			}
 			copy(src, idx)
 			src[axis] -= starts[i]
-			shPut(want, o, scalarAt(in[i], shOffset(in[i].Shape, src)))
+			shPut(want, o, scalarAt(in[i], rowMajorOffset(in[i].Shape, src)))
 			o++
 		})
 		shEqual(t, fmt.Sprintf("case %d (%v axis %d)", iter, dt, attr), y, want)

@@ -115,7 +115,7 @@ func naiveConv(c *convCase, x, w, b *tensor.Tensor) (shape []int, want, mag []fl
 	mag = make([]float64, len(want))
 	xs, ws := x.F32(), w.F32()
 	pos := make([]int, nd)
-	nnForEach(shape, func(o []int) {
+	forEachIndex(shape, func(o []int) {
 		n, oc := o[0], o[1]
 		g := oc / c.mg
 		var sum, abs float64
@@ -123,20 +123,20 @@ func naiveConv(c *convCase, x, w, b *tensor.Tensor) (shape []int, want, mag []fl
 			sum, abs = float64(b.F32()[oc]), math.Abs(float64(b.F32()[oc]))
 		}
 		for ic := range c.cg {
-			nnForEach(c.kernel, func(tap []int) {
+			forEachIndex(c.kernel, func(tap []int) {
 				for i := range nd {
 					pos[i] = o[2+i]*c.strides[i] - pb[i] + tap[i]*c.dil[i]
 					if pos[i] < 0 || pos[i] >= c.in[i] {
 						return
 					}
 				}
-				xv := float64(xs[nnOffset(x.Shape, append([]int{n, g*c.cg + ic}, pos...))])
-				wv := float64(ws[nnOffset(w.Shape, append([]int{oc, ic}, tap...))])
+				xv := float64(xs[rowMajorOffset(x.Shape, append([]int{n, g*c.cg + ic}, pos...))])
+				wv := float64(ws[rowMajorOffset(w.Shape, append([]int{oc, ic}, tap...))])
 				sum += xv * wv
 				abs += math.Abs(xv * wv)
 			})
 		}
-		k := nnOffset(shape, o)
+		k := rowMajorOffset(shape, o)
 		want[k], mag[k] = sum, abs
 	})
 	return shape, want, mag

@@ -112,26 +112,26 @@ func naiveConvTranspose(c *ctCase, x, w, b *tensor.Tensor) (shape []int, want, m
 	want = make([]float64, tensor.Numel(shape))
 	mag = make([]float64, len(want))
 	if b != nil {
-		nnForEach(shape, func(o []int) {
-			k := nnOffset(shape, o)
+		forEachIndex(shape, func(o []int) {
+			k := rowMajorOffset(shape, o)
 			want[k] = float64(b.F32()[o[1]])
 			mag[k] = math.Abs(want[k])
 		})
 	}
 	pos := make([]int, nd)
-	nnForEach(x.Shape, func(xi []int) {
-		xv := float64(x.F32()[nnOffset(x.Shape, xi)])
+	forEachIndex(x.Shape, func(xi []int) {
+		xv := float64(x.F32()[rowMajorOffset(x.Shape, xi)])
 		g := xi[1] / c.cg
 		for om := range c.mg {
-			nnForEach(c.kernel, func(tap []int) {
+			forEachIndex(c.kernel, func(tap []int) {
 				for i := range nd {
 					pos[i] = xi[2+i]*c.strides[i] - pb[i] + tap[i]*c.dil[i]
 					if pos[i] < 0 || pos[i] >= size[i] {
 						return
 					}
 				}
-				wv := float64(w.F32()[nnOffset(w.Shape, append([]int{xi[1], om}, tap...))])
-				k := nnOffset(shape, append([]int{xi[0], g*c.mg + om}, pos...))
+				wv := float64(w.F32()[rowMajorOffset(w.Shape, append([]int{xi[1], om}, tap...))])
+				k := rowMajorOffset(shape, append([]int{xi[0], g*c.mg + om}, pos...))
 				want[k] += xv * wv
 				mag[k] += math.Abs(xv * wv)
 			})

@@ -187,44 +187,13 @@ func shSet(t *tensor.Tensor, i, v int) {
 // shI64 returns an int64 tensor of rank 1 holding v.
 func shI64(v ...int64) *tensor.Tensor { return tensor.FromInt64(v, len(v)) }
 
-// shForEach calls f with every index of shape in row-major order.
-func shForEach(shape []int, f func(idx []int)) {
-	if tensor.Numel(shape) == 0 {
-		return
-	}
-	idx := make([]int, len(shape))
-	for {
-		f(idx)
-		k := len(shape) - 1
-		for ; k >= 0; k-- {
-			idx[k]++
-			if idx[k] < shape[k] {
-				break
-			}
-			idx[k] = 0
-		}
-		if k < 0 {
-			return
-		}
-	}
-}
-
-// shOffset is the row-major offset of idx in shape.
-func shOffset(shape, idx []int) int {
-	off := 0
-	for k, i := range idx {
-		off = off*shape[k] + i
-	}
-	return off
-}
-
 // shGather returns a tensor of x's dtype and shape shape whose element at idx is x's element
 // at offset src(idx), or fill (a scalar of x's element type) when src returns -1: the
 // reference the data-movement ops are checked against.
 func shGather(x *tensor.Tensor, shape []int, src func(idx []int) int, fill any) *tensor.Tensor {
 	y := tensor.New(x.DType, shape...)
 	i := 0
-	shForEach(shape, func(idx []int) {
+	forEachIndex(shape, func(idx []int) {
 		s := src(idx)
 		var v any
 		if s < 0 {
@@ -328,7 +297,7 @@ func TestCopyStridedRandom(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := tensor.New(dt, dShape...)
-		shForEach(shape, func(idx []int) {
+		forEachIndex(shape, func(idx []int) {
 			s, d := sOff, 0
 			for k, i := range idx {
 				s += i * sStr[k]

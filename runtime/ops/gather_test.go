@@ -45,13 +45,13 @@ func TestGatherRandom(t *testing.T) {
 		src := make([]int, len(in))
 		want := shGather(x, out, func(o []int) int {
 			copy(src, o[:axis])
-			j := shOffset(ishape, o[axis:axis+len(ishape)])
+			j := rowMajorOffset(ishape, o[axis:axis+len(ishape)])
 			src[axis] = int(idx[j])
 			if src[axis] < 0 {
 				src[axis] += in[axis]
 			}
 			copy(src[axis+1:], o[axis+len(ishape):])
-			return shOffset(in, src)
+			return rowMajorOffset(in, src)
 		}, nil)
 		shEqual(t, fmt.Sprintf("case %d: %v %v axis %d indices %v", iter, dt, in, attr, idx), y, want)
 	}

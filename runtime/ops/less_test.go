@@ -24,7 +24,7 @@ func TestLessRandom(t *testing.T) {
 		out, _ := broadcastShape([]string{"A", "B"}, a.Shape, b.Shape)
 		want := tensor.New(tensor.Bool, out...)
 		o := 0
-		mtForEach(out, func(ix []int) {
+		forEachIndex(out, func(ix []int) {
 			want.Bools()[o] = a.Float64At(mtBroadcastOffset(a.Shape, ix)) < b.Float64At(mtBroadcastOffset(b.Shape, ix))
 			o++
 		})

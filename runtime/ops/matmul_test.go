@@ -25,7 +25,7 @@ func mtMatMulRef(a, b *tensor.Tensor) *tensor.Tensor {
 	full := append(append([]int{}, batch...), m, n)
 	y := tensor.New(a.DType, full...)
 	o := 0
-	mtForEach(full, func(ix []int) {
+	forEachIndex(full, func(ix []int) {
 		i, j := ix[len(ix)-2], ix[len(ix)-1]
 		s := 0.0
 		for p := range k {

@@ -26,7 +26,7 @@ func TestMaxRandom(t *testing.T) {
 		out, _ := broadcastShape(make([]string, k), shapes...)
 		want := tensor.New(dt, out...)
 		o := 0
-		mtForEach(out, func(ix []int) {
+		forEachIndex(out, func(ix []int) {
 			m := math.Inf(-1)
 			for _, x := range in {
 				m = math.Max(m, x.Float64At(mtBroadcastOffset(x.Shape, ix)))

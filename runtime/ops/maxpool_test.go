@@ -98,10 +98,10 @@ func (p *poolCase) windows(f func(o int, planeOff int, taps [][]int, valid, inPa
 	}
 	shape = append([]int{p.n, p.c}, outSp...)
 	inVol := tensor.Numel(p.in)
-	nnForEach(shape, func(o []int) {
+	forEachIndex(shape, func(o []int) {
 		var taps [][]int
 		var valid, inPads []bool
-		nnForEach(p.kernel, func(t []int) {
+		forEachIndex(p.kernel, func(t []int) {
 			pos := make([]int, nd)
 			ok, padded := true, true
 			for i := range nd {
@@ -111,7 +111,7 @@ func (p *poolCase) windows(f func(o int, planeOff int, taps [][]int, valid, inPa
 			}
 			taps, valid, inPads = append(taps, pos), append(valid, ok), append(inPads, padded)
 		})
-		f(nnOffset(shape, o), (o[0]*p.c+o[1])*inVol, taps, valid, inPads)
+		f(rowMajorOffset(shape, o), (o[0]*p.c+o[1])*inVol, taps, valid, inPads)
 	})
 	return shape
 }
@@ -128,7 +128,7 @@ func naiveMaxPool(p *poolCase, x []float64, colMajor bool, lowest float64) (shap
 			if !valid[j] {
 				continue
 			}
-			v := x[planeOff+nnOffset(p.in, pos)]
+			v := x[planeOff+rowMajorOffset(p.in, pos)]
 			if idx[o] >= 0 && !(v > want[o]) {
 				continue
 			}
@@ -138,7 +138,7 @@ func naiveMaxPool(p *poolCase, x []float64, colMajor bool, lowest float64) (shap
 					off = off*p.in[i] + pos[i]
 				}
 			} else {
-				off = nnOffset(p.in, pos)
+				off = rowMajorOffset(p.in, pos)
 			}
 			want[o], idx[o] = v, int64(planeOff+off)
 		}

@@ -79,7 +79,7 @@ func TestPadRandom(t *testing.T) {
 					return -1
 				}
 			}
-			return shOffset(in, src)
+			return rowMajorOffset(in, src)
 		}, scalarAt(cv, 0))
 		shEqual(t, fmt.Sprintf("case %d: %v %s %v pads %v", iter, dt, mode, in, pads), y, want)
 	}

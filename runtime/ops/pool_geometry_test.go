@@ -67,40 +67,6 @@ func nnRandom(rng *rand.Rand, shape ...int) *tensor.Tensor {
 	return t
 }
 
-// nnForEach calls f with every index of shape in row-major order (once with an empty index
-// for a scalar shape, never when a dimension is 0). f must not keep idx.
-func nnForEach(shape []int, f func(idx []int)) {
-	for _, d := range shape {
-		if d == 0 {
-			return
-		}
-	}
-	idx := make([]int, len(shape))
-	for {
-		f(idx)
-		i := len(shape) - 1
-		for ; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < shape[i] {
-				break
-			}
-			idx[i] = 0
-		}
-		if i < 0 {
-			return
-		}
-	}
-}
-
-// nnOffset is the row-major offset of idx in shape.
-func nnOffset(shape, idx []int) int {
-	off := 0
-	for i, d := range shape {
-		off = off*d + idx[i]
-	}
-	return off
-}
-
 func nnInts(v []int) []int64 {
 	out := make([]int64, len(v))
 	for i, x := range v {

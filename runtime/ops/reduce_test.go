@@ -32,7 +32,7 @@ func mtReduceRef(x *tensor.Tensor, reduced []bool, keepdims bool, init float64, 
 		acc[i] = init
 	}
 	i := 0
-	mtForEach(x.Shape, func(ix []int) {
+	forEachIndex(x.Shape, func(ix []int) {
 		o := mtBroadcastOffset(kept, ix)
 		acc[o] = fold(acc[o], x.Float64At(i))
 		i++

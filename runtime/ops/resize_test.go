@@ -45,7 +45,7 @@ func rzClose(t *testing.T, what string, got, want *tensor.Tensor) {
 func rzRamp(shape []int, c []float64) *tensor.Tensor {
 	x := tensor.New(tensor.Float64, shape...)
 	i := 0
-	shForEach(shape, func(idx []int) {
+	forEachIndex(shape, func(idx []int) {
 		v := c[0]
 		for k, j := range idx {
 			v += c[k+1] * float64(j)
@@ -142,7 +142,7 @@ func TestResizeNearestRepeat(t *testing.T) {
 					src[k] = i * factor[k]
 				}
 			}
-			return shOffset(in, src)
+			return rowMajorOffset(in, src)
 		}, nil)
 		shEqual(t, fmt.Sprintf("%v %v scales %v %s %s", dt, in, scales, coord, nearest), y, want)
 	}
@@ -173,7 +173,7 @@ func TestResizeLinearRamp(t *testing.T) {
 		}
 		want := tensor.New(tensor.Float64, out...)
 		i := 0
-		shForEach(out, func(o []int) {
+		forEachIndex(out, func(o []int) {
 			v := c[0]
 			for k, j := range o {
 				scale := float64(out[k]) / float64(in[k])

@@ -115,7 +115,7 @@ func TestSliceRandom(t *testing.T) {
 			for a, i := range o {
 				src[a] = idx[a][i]
 			}
-			return shOffset(in, src)
+			return rowMajorOffset(in, src)
 		}, nil)
 		shEqual(t, what, y, want)
 	}

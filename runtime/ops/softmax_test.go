@@ -28,7 +28,7 @@ func mtSoftmaxRef(x *tensor.Tensor, axis int, coerce2D, log bool) *tensor.Tensor
 	var keys []int
 	strides := tensor.Strides(x.Shape)
 	o := 0
-	mtForEach(x.Shape, func(ix []int) {
+	forEachIndex(x.Shape, func(ix []int) {
 		key := 0
 		for d, k := range ix {
 			if !inLine(d) {

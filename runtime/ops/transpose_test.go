@@ -43,7 +43,7 @@ func TestTransposeRandom(t *testing.T) {
 			for k, p := range perm {
 				src[p] = idx[k]
 			}
-			return shOffset(in, src)
+			return rowMajorOffset(in, src)
 		}, nil)
 		shEqual(t, fmt.Sprintf("%v %v perm %v", dt, in, perm), y, want)
 	}

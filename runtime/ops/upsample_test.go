@@ -43,7 +43,7 @@ func TestUpsampleNearestRepeat(t *testing.T) {
 			for k, i := range o {
 				src[k] = i / factor[k]
 			}
-			return shOffset(in, src)
+			return rowMajorOffset(in, src)
 		}, nil)
 		shEqual(t, fmt.Sprintf("%v %v scales %v", dt, in, scales), y, want)
 	}
@@ -60,7 +60,7 @@ func TestUpsampleLinear(t *testing.T) {
 	}
 	want := tensor.New(tensor.Float64, 4, 4)
 	i := 0
-	shForEach([]int{4, 4}, func(o []int) {
+	forEachIndex([]int{4, 4}, func(o []int) {
 		want.F64()[i] = 1 + 4*min(float64(o[0])/2, 1) - 2*min(float64(o[1])/1.5, 2)
 		i++
 	})

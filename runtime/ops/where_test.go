@@ -23,7 +23,7 @@ func TestWhereRandom(t *testing.T) {
 		out, _ := broadcastShape([]string{"c", "x", "y"}, shapes...)
 		want := tensor.New(dt, out...)
 		o := 0
-		mtForEach(out, func(ix []int) {
+		forEachIndex(out, func(ix []int) {
 			v := y.Float64At(mtBroadcastOffset(y.Shape, ix))
 			if c.Bools()[mtBroadcastOffset(c.Shape, ix)] {
 				v = x.Float64At(mtBroadcastOffset(x.Shape, ix))

@@ -90,7 +90,7 @@ func sampleText(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("sample text: %s: %w", path, err)
 	}
-	s, err := sample.New(plan.NewSession(engine.SessionOptions{Threads: c.Int("threads")}), textSpec(m.Config), c.Uint64("seed"))
+	s, err := sample.New(plan.NewSession(engine.SessionOptions{Threads: c.Int("threads")}), m.Config.SampleSpec(), c.Uint64("seed"))
 	if err != nil {
 		return err
 	}
@@ -144,18 +144,6 @@ func textRuns(c *cli.Context) ([]textRun, error) {
 		runs = append(runs, textRun{label: fmt.Sprintf("temperature %g", t), opt: sample.Options{Temperature: t, TopK: topK}})
 	}
 	return runs, nil
-}
-
-// textSpec is the Sampler spec of an exported char-LSTM at batch 1.
-func textSpec(cfg charlstm.Config) sample.Spec {
-	s := sample.Spec{Input: charlstm.InputName, Probs: charlstm.ProbsName, VocabSize: cfg.VocabSize()}
-	shape := []int{1, 1, cfg.Hidden}
-	for l := range cfg.Layers {
-		s.States = append(s.States,
-			sample.State{In: charlstm.H0Name(l), Out: charlstm.HName(l), Shape: shape},
-			sample.State{In: charlstm.C0Name(l), Out: charlstm.CName(l), Shape: shape})
-	}
-	return s
 }
 
 // defaultSeedText returns the first of a few English openings that the vocabulary can

@@ -50,7 +50,7 @@ func (t *Trainer) Samples(w io.Writer, seed []int, n int, temps []float64) error
 	if err != nil {
 		return fmt.Errorf("text: samples: %w", err)
 	}
-	s, err := sample.New(plan.NewSession(engine.SessionOptions{}), SampleSpec(t.model), t.cfg.Seed)
+	s, err := sample.New(plan.NewSession(engine.SessionOptions{}), t.model.SampleSpec(), t.cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("text: samples: %w", err)
 	}
@@ -69,19 +69,6 @@ func (t *Trainer) Samples(w io.Writer, seed []int, n int, temps []float64) error
 		fmt.Fprintln(w)
 	}
 	return nil
-}
-
-// SampleSpec is the sample.Spec of an exported char-LSTM at batch 1: input, probabilities,
-// and each layer's h and c carried from one run to the next.
-func SampleSpec(cfg charlstm.Config) sample.Spec {
-	s := sample.Spec{Input: charlstm.InputName, Probs: charlstm.ProbsName, VocabSize: cfg.VocabSize()}
-	shape := []int{1, 1, cfg.Hidden}
-	for l := range cfg.Layers {
-		s.States = append(s.States,
-			sample.State{In: charlstm.H0Name(l), Out: charlstm.HName(l), Shape: shape},
-			sample.State{In: charlstm.C0Name(l), Out: charlstm.CName(l), Shape: shape})
-	}
-	return s
 }
 
 // sampleHook returns the epoch hook that writes samples to the log and appends them to

@@ -6,6 +6,16 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// findSub returns cmd's subcommand called name (or by an alias), or nil.
+func findSub(cmd *cli.Command, name string) *cli.Command {
+	for _, s := range cmd.Subcommands {
+		if s.HasName(name) {
+			return s
+		}
+	}
+	return nil
+}
+
 // interspersed moves a subcommand's flags in front of its positional arguments, so that
 // `gendl run MODEL.onnx --inputs DIR` works: urfave/cli v2 stops reading flags at the first
 // positional argument. Everything after "--" is left alone.
@@ -26,6 +36,15 @@ func interspersed(app *cli.App, args []string) []string {
 	}
 	if cmd == nil {
 		return args
+	}
+	// Descend into subcommands (`gendl sample text ...`): the leaf command's flags are the ones
+	// to move.
+	for len(cmd.Subcommands) > 0 && at+1 < len(args) {
+		sub := findSub(cmd, args[at+1])
+		if sub == nil {
+			return args // an unknown kind: the command's own Action says so
+		}
+		cmd, at = sub, at+1
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {

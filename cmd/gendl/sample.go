@@ -15,15 +15,40 @@ import (
 	"github.com/gendl/gendl/runtime/sample"
 )
 
-// sampleCommand is `gendl sample KIND`. The kind is a positional argument rather than a
-// subcommand because interspersed (args.go) moves flags in front of the first positional
-// argument after a top-level command, which a nested subcommand would receive as its name.
+// sampleCommand is `gendl sample KIND`: one subcommand per kind of model.
 func sampleCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "sample",
-		Usage:     "generate from a trained model: text from a char-LSTM",
-		ArgsUsage: "text",
-		Description: "sample text streams characters from a char-LSTM exported by gendl-train (an ONNX file whose\n" +
+		Name:            "sample",
+		Usage:           "generate from a trained model (text from a char-LSTM)",
+		Subcommands:     []*cli.Command{sampleTextCommand()},
+		HideHelpCommand: true,
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return fmt.Errorf("sample: want the kind of model to sample: %s (e.g. gendl sample text --help)", sampleKinds(c.Command))
+			}
+			return fmt.Errorf("sample: unknown kind %q: want one of %s", c.Args().First(), sampleKinds(c.Command))
+		},
+	}
+}
+
+// sampleKinds lists the subcommands of `gendl sample`, quoted.
+func sampleKinds(c *cli.Command) string {
+	var names []string
+	for _, s := range c.Subcommands {
+		if s.Name == "help" {
+			continue
+		}
+		names = append(names, "`"+s.Name+"`")
+	}
+	return strings.Join(names, ", ")
+}
+
+// sampleTextCommand is `gendl sample text`.
+func sampleTextCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "text",
+		Usage: "stream text from a char-LSTM at a temperature",
+		Description: "Streams characters from a char-LSTM exported by gendl-train (an ONNX file whose\n" +
 			"metadata carries the vocabulary). The seed text primes the model's state in one run; each\n" +
 			"further character costs one run at sequence length 1. Probabilities are reweighted at the\n" +
 			"temperature T as exp(log(p)/T), renormalised (T < 1 sharper, T > 1 more random); --greedy takes\n" +
@@ -42,8 +67,8 @@ func sampleCommand() *cli.Command {
 			&cli.IntFlag{Name: "threads", Value: 1, Usage: "threads the ops may use"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 || c.Args().First() != "text" {
-				return fmt.Errorf("sample: want the kind of model to sample, `text` (gendl sample text --model FILE), got %q", strings.Join(c.Args().Slice(), " "))
+			if c.NArg() > 0 {
+				return fmt.Errorf("sample text: unexpected argument %q", c.Args().First())
 			}
 			return sampleText(c)
 		},

@@ -93,7 +93,7 @@ func TestSampleTextErrors(t *testing.T) {
 			t.Errorf("%v: want an error containing %q, got %v", args, c.want, err)
 		}
 	}
-	if _, err := runApp(t, "sample", "image", "--model", model); err == nil || !strings.Contains(err.Error(), "`text`") {
+	if _, err := runApp(t, "sample", "image", "--model", model); err == nil || !strings.Contains(err.Error(), `unknown kind "image"`) || !strings.Contains(err.Error(), "`text`") {
 		t.Errorf("unknown kind: got %v", err)
 	}
 }

@@ -89,6 +89,10 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("onnx: writing %s: %w", path, err)
 	}
+	// CreateTemp makes the file private (0600); a model is as readable as any file we write.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("onnx: writing %s: %w", path, err)
+	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("onnx: writing %s: %w", path, err)
 	}

@@ -3,6 +3,8 @@
 //	gendl inspect MODEL.onnx
 //	gendl run MODEL.onnx --inputs DIR [--assert-outputs DIR] [--output-dir DIR]
 //	gendl sample text --model MODEL.onnx [--seed-text S] [--temperature T] [--length N]
+//	gendl sample vae --model vae/decoder.onnx --grid 15 --out manifold.png
+//	gendl sample gan --model gan.onnx --n 64 --seed 7 --out samples.png
 //
 // This file only wires flags to the library packages.
 package main

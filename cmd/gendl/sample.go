@@ -19,8 +19,8 @@ import (
 func sampleCommand() *cli.Command {
 	return &cli.Command{
 		Name:            "sample",
-		Usage:           "generate from a trained model (text from a char-LSTM)",
-		Subcommands:     []*cli.Command{sampleTextCommand()},
+		Usage:           "generate from a trained model: text from a char-LSTM, images from a VAE or a GAN",
+		Subcommands:     []*cli.Command{sampleTextCommand(), sampleVAECommand(), sampleGANCommand()},
 		HideHelpCommand: true,
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {

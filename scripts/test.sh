@@ -20,8 +20,9 @@ echo "== go test ./..." >&2
 go test ./...
 echo "== conformance again on the portable kernels (GENDL_KERNELS=generic)" >&2
 GENDL_KERNELS=generic go test -count=1 ./runtime/conformance ./kernels
-echo "== go test -race (engine, ops)" >&2
+echo "== go test -race (engine, ops, grad)" >&2
 go test -race -short ./runtime/engine ./runtime/ops
+go test -race -run 'Concurrent|Allocs|Bands' ./runtime/grad
 echo "== go test -tags ort ./runtime/ortcheck (against ONNX Runtime)" >&2
 go test -tags ort ./runtime/ortcheck
 echo "== all tests passed" >&2

@@ -1,0 +1,5 @@
+//go:build !race
+
+package grad
+
+const raceEnabled = false

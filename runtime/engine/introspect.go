@@ -115,93 +115,14 @@ func (s *Session) RunNodes(feeds map[string]*tensor.Tensor, nodes []int, env []*
 	if len(env) != len(p.names) {
 		return fmt.Errorf("engine: RunNodes: env has %d entries, the plan has %d values", len(env), len(p.names))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
-	copy(env, p.consts)
-	for name, t := range feeds {
-		v, ok := p.feedable[name]
-		if !ok {
-			if _, isValue := p.index[name]; isValue {
-				return fmt.Errorf("engine: %q is not a graph input and cannot be fed", name)
-			}
-			return fmt.Errorf("engine: feed %q: the graph has no input of that name (inputs: %s)", name, p.inputNames())
-		}
-		if t == nil {
-			return fmt.Errorf("engine: input %q: nil tensor", name)
-		}
-		if err := checkTensor(t); err != nil {
-			return fmt.Errorf("engine: input %q: %w", name, err)
-		}
-		env[v] = t
-	}
-	var dims map[string]int // symbolic dimensions: only allocated when the inputs have some
-	for _, in := range p.Inputs {
-		v := p.index[in.Name]
-		t := env[v]
-		if t == nil {
-			return fmt.Errorf("engine: input %q (%s) was not fed", in.Name, in)
-		}
-		if dims == nil && symbolic(in) {
-			dims = map[string]int{}
-		}
-		if err := checkInput(in, t, dims); err != nil {
-			return err
-		}
-	}
-
-	bufs := argBufs.Get().(*[2][]*tensor.Tensor)
-	defer func() {
-		clear(bufs[0][:cap(bufs[0])])
-		clear(bufs[1][:cap(bufs[1])])
-		argBufs.Put(bufs)
-	}()
-	inBuf, outBuf := bufs[0][:0], bufs[1][:0]
 	for _, si := range nodes {
 		if si < 0 || si >= len(p.steps) {
 			return fmt.Errorf("engine: RunNodes: node index %d out of range [0, %d)", si, len(p.steps))
 		}
-		st := &p.steps[si]
-		inBuf = inBuf[:0]
-		for _, v := range st.in {
-			if v < 0 {
-				inBuf = append(inBuf, nil)
-				continue
-			}
-			if env[v] == nil {
-				return fmt.Errorf("engine: %s: input %q was not computed (RunNodes needs the nodes in execution order, as NodesFor gives them)", st.desc, p.names[v])
-			}
-			inBuf = append(inBuf, env[v])
-		}
-		outBuf = outBuf[:0]
-		for _, v := range st.out {
-			if v < 0 {
-				outBuf = append(outBuf, nil)
-				continue
-			}
-			if s.values[v] == nil {
-				s.values[v] = &tensor.Tensor{}
-			}
-			outBuf = append(outBuf, s.values[v])
-		}
-		if err := runOp(st.op, &s.ctxs[si], inBuf, outBuf); err != nil {
-			return fmt.Errorf("engine: %s: %w", st.desc, err)
-		}
-		for i, t := range outBuf {
-			if t != nil {
-				if err := checkTensor(t); err != nil {
-					return fmt.Errorf("engine: %s: internal error: output %d is malformed after the run (%v); please report it with the model", st.desc, i, err)
-				}
-			}
-		}
-		for i, v := range st.out {
-			if v >= 0 {
-				env[v] = outBuf[i]
-			}
-		}
 	}
-	bufs[0], bufs[1] = inBuf, outBuf // keep what append grew
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run(feeds, nodes, env)
 }
 
 // argBufs holds the argument slices of RunNodes between calls (ops may let them escape, so

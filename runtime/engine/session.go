@@ -56,37 +56,6 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	// Inputs.
-	env := make([]*tensor.Tensor, len(p.names))
-	copy(env, p.consts)
-	for name, t := range feeds {
-		v, ok := p.feedable[name]
-		if !ok {
-			if _, isValue := p.index[name]; isValue {
-				return nil, fmt.Errorf("engine: %q is not a graph input and cannot be fed", name)
-			}
-			return nil, fmt.Errorf("engine: feed %q: the graph has no input of that name (inputs: %s)", name, p.inputNames())
-		}
-		if t == nil {
-			return nil, fmt.Errorf("engine: input %q: nil tensor", name)
-		}
-		if err := checkTensor(t); err != nil {
-			return nil, fmt.Errorf("engine: input %q: %w", name, err)
-		}
-		env[v] = t
-	}
-	dims := map[string]int{}
-	for _, in := range p.Inputs {
-		v := p.index[in.Name]
-		t := env[v]
-		if t == nil {
-			return nil, fmt.Errorf("engine: input %q (%s) was not fed", in.Name, in)
-		}
-		if err := checkInput(in, t, dims); err != nil {
-			return nil, err
-		}
-	}
-
 	key := strings.Join(names, "\x00")
 	steps, ok := s.needs[key]
 	if !ok {
@@ -96,9 +65,65 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 		}
 		s.needs[key] = steps
 	}
+	env := make([]*tensor.Tensor, len(p.names))
+	if err := s.run(feeds, steps, env); err != nil {
+		return nil, err
+	}
 
-	inBuf := make([]*tensor.Tensor, 0, 8)
-	outBuf := make([]*tensor.Tensor, 0, 4)
+	res := make(map[string]*tensor.Tensor, len(names))
+	for _, name := range names {
+		t := env[p.index[name]]
+		if t == nil {
+			return nil, fmt.Errorf("engine: value %q was not computed", name)
+		}
+		res[name] = t.Clone()
+	}
+	return res, nil
+}
+
+// run checks and places the feeds in env (beside the plan's constants) and runs the given
+// steps, in order, leaving every value in env. The caller holds s.mu.
+func (s *Session) run(feeds map[string]*tensor.Tensor, steps []int, env []*tensor.Tensor) error {
+	p := s.plan
+	copy(env, p.consts)
+	for name, t := range feeds {
+		v, ok := p.feedable[name]
+		if !ok {
+			if _, isValue := p.index[name]; isValue {
+				return fmt.Errorf("engine: %q is not a graph input and cannot be fed", name)
+			}
+			return fmt.Errorf("engine: feed %q: the graph has no input of that name (inputs: %s)", name, p.inputNames())
+		}
+		if t == nil {
+			return fmt.Errorf("engine: input %q: nil tensor", name)
+		}
+		if err := checkTensor(t); err != nil {
+			return fmt.Errorf("engine: input %q: %w", name, err)
+		}
+		env[v] = t
+	}
+	var dims map[string]int // symbolic dimensions: only allocated when the inputs have some
+	for _, in := range p.Inputs {
+		v := p.index[in.Name]
+		t := env[v]
+		if t == nil {
+			return fmt.Errorf("engine: input %q (%s) was not fed", in.Name, in)
+		}
+		if dims == nil && symbolic(in) {
+			dims = map[string]int{}
+		}
+		if err := checkInput(in, t, dims); err != nil {
+			return err
+		}
+	}
+
+	bufs := argBufs.Get().(*[2][]*tensor.Tensor)
+	defer func() {
+		clear(bufs[0][:cap(bufs[0])])
+		clear(bufs[1][:cap(bufs[1])])
+		argBufs.Put(bufs)
+	}()
+	inBuf, outBuf := bufs[0][:0], bufs[1][:0]
 	for _, si := range steps {
 		st := &p.steps[si]
 		inBuf = inBuf[:0]
@@ -106,6 +131,9 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 			if v < 0 {
 				inBuf = append(inBuf, nil)
 				continue
+			}
+			if env[v] == nil {
+				return fmt.Errorf("engine: %s: input %q was not computed (RunNodes needs the nodes in execution order, as NodesFor gives them)", st.desc, p.names[v])
 			}
 			inBuf = append(inBuf, env[v])
 		}
@@ -121,12 +149,12 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 			outBuf = append(outBuf, s.values[v])
 		}
 		if err := runOp(st.op, &s.ctxs[si], inBuf, outBuf); err != nil {
-			return nil, fmt.Errorf("engine: %s: %w", st.desc, err)
+			return fmt.Errorf("engine: %s: %w", st.desc, err)
 		}
 		for i, t := range outBuf {
 			if t != nil {
 				if err := checkTensor(t); err != nil {
-					return nil, fmt.Errorf("engine: %s: internal error: output %d is malformed after the run (%v); please report it with the model", st.desc, i, err)
+					return fmt.Errorf("engine: %s: internal error: output %d is malformed after the run (%v); please report it with the model", st.desc, i, err)
 				}
 			}
 		}
@@ -136,16 +164,8 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 			}
 		}
 	}
-
-	res := make(map[string]*tensor.Tensor, len(names))
-	for _, name := range names {
-		t := env[p.index[name]]
-		if t == nil {
-			return nil, fmt.Errorf("engine: value %q was not computed", name)
-		}
-		res[name] = t.Clone()
-	}
-	return res, nil
+	bufs[0], bufs[1] = inBuf, outBuf // keep what append grew
+	return nil
 }
 
 // stepsFor returns, in order, the steps needed to compute the named values.

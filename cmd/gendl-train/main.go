@@ -28,7 +28,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:            "gendl-train",
 		Usage:           "train gendl's generative models and export them to ONNX",
-		Commands:        []*cli.Command{textCommand(), exportCommand()},
+		Commands:        []*cli.Command{textCommand(), exportCommand(), vaeCommand()},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main prints the error once
 	}

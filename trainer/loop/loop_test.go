@@ -1,0 +1,138 @@
+package loop
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type header struct {
+	Step int64  `json:"step"`
+	Name string `json:"name"`
+}
+
+func TestCheckpointRoundTripAndDamage(t *testing.T) {
+	dir := t.TempDir()
+	arrays := [][]float32{{1, 2, 3}, {}, {float32(math.Inf(1)), -0.5}}
+	path := filepath.Join(dir, CheckpointName(7))
+	if err := WriteCheckpoint(path, header{7, "x"}, arrays); err != nil {
+		t.Fatal(err)
+	}
+	var h header
+	got, err := ReadCheckpoint(path, &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != (header{7, "x"}) || len(got) != 3 || !slices.Equal(got[0], arrays[0]) || !slices.Equal(got[2], arrays[2]) {
+		t.Fatalf("round trip: %+v %v", h, got)
+	}
+	data, _ := os.ReadFile(path)
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"truncated", data[:len(data)-9], "checksum"},
+		{"short", data[:10], "unexpected EOF"},
+		{"magic", append([]byte("NOTACKPT"), data[8:]...), "magic"},
+		{"version", func() []byte { d := slices.Clone(data); d[8] = 9; return d }(), "version 9"},
+		{"bit flip", func() []byte { d := slices.Clone(data); d[len(d)/2] ^= 4; return d }(), "checksum"},
+	} {
+		if _, err := DecodeCheckpoint(c.data, &h); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	os.WriteFile(path, data[:len(data)-1], 0o644)
+	if _, err := ReadCheckpoint(path, &h); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("damaged file: error %v, want one naming %s", err, path)
+	}
+}
+
+func TestPruneAndLatest(t *testing.T) {
+	dir := t.TempDir()
+	for _, s := range []int64{3, 12, 1, 100} {
+		if err := WriteCheckpoint(filepath.Join(dir, CheckpointName(s)), header{Step: s}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	WriteCheckpoint(filepath.Join(dir, BestName), header{}, nil)
+	if err := PruneCheckpoints(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := LatestCheckpoint(dir)
+	if err != nil || filepath.Base(latest) != CheckpointName(100) {
+		t.Fatalf("latest %s %v", latest, err)
+	}
+	names, _ := stepCheckpoints(dir)
+	if !slices.Equal(names, []string{CheckpointName(12), CheckpointName(100)}) {
+		t.Errorf("kept %v", names)
+	}
+	if _, err := os.Stat(filepath.Join(dir, BestName)); err != nil {
+		t.Error("best.ckpt was pruned")
+	}
+	if l, err := LatestCheckpoint(filepath.Join(dir, "none")); l != "" || err != nil {
+		t.Errorf("missing dir: %q %v", l, err)
+	}
+}
+
+// One Adam step from zero state moves every parameter by lr·sign(g) (Keras' bias-corrected
+// update: m̂ = g, v̂ = g², up to epsilon); RMSprop's first step by lr·g/sqrt(0.1·g²).
+func TestOptimizers(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want func(g float64) float64
+	}{
+		{Adam, func(g float64) float64 { return -1e-3 * math.Copysign(1, g) }},
+		{RMSprop, func(g float64) float64 { return -1e-3 * g / math.Sqrt(0.1*g*g) }},
+	} {
+		o, err := NewOptimizer(c.name, 1e-3, []int{3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := [][]float32{{0, 0, 0}}
+		g := [][]float32{{0.5, -2, 3}}
+		o.Step(p, g, 1)
+		for i, gv := range g[0] {
+			if w := c.want(float64(gv)); math.Abs(float64(p[0][i])-w) > 1e-6 {
+				t.Errorf("%s: parameter %d moved to %g, want %g", c.name, i, p[0][i], w)
+			}
+		}
+		if o.T != 1 {
+			t.Errorf("%s: T = %d", c.name, o.T)
+		}
+	}
+	if _, err := NewOptimizer("sgd", 1, nil); err == nil {
+		t.Error("sgd: no error")
+	}
+	if s, n := ClipScale([][]float32{{3}, {4}}, 1); math.Abs(s-0.2) > 1e-12 || n != 5 {
+		t.Errorf("ClipScale = %g, %g, want 0.2, 5", s, n)
+	}
+}
+
+func TestJSONLAndPlot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.jsonl")
+	type m struct {
+		Epoch int     `json:"epoch"`
+		Loss  float64 `json:"loss"`
+	}
+	for _, v := range []m{{1, 5}, {2, 4}, {2, 3.5}, {3, 3}} {
+		if err := AppendJSONL(path, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadJSONL(path, func(v m) int { return v.Epoch })
+	if err != nil || !slices.Equal(got, []m{{1, 5}, {2, 3.5}, {3, 3}}) {
+		t.Fatalf("ReadJSONL = %v, %v", got, err)
+	}
+	png, err := PlotPNG("t", "epoch", "loss", []Series{{Name: "a", X: []float64{1, 2, 3}, Y: []float64{5, 3.5, 3}}, {Name: "s", X: []float64{1, 2}, Y: []float64{math.NaN(), 4}, Light: true}})
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("PlotPNG: %d bytes, %v", len(png), err)
+	}
+	if _, err := PlotPNG("t", "x", "y", []Series{{Name: "nan", X: []float64{1}, Y: []float64{math.NaN()}}}); err == nil {
+		t.Error("nothing to draw: no error")
+	}
+}

@@ -1,0 +1,127 @@
+package loop
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// Progress is what a step hook sees after every optimizer step.
+type Progress struct {
+	// Epoch (from 1) of Epochs; Batch batches of its Batches are done.
+	Epoch, Epochs  int
+	Batch, Batches int
+	// Step counts the optimizer updates.
+	Step int64
+	// Loss is this batch's loss and EpochLoss the epoch's mean so far, in Unit.
+	Loss, EpochLoss float64
+	Unit            string
+	// PerStep is the mean step time of this epoch in this process; ETA extrapolates it to the
+	// end of the run.
+	PerStep, ETA time.Duration
+	// GFLOPs is the rate of the step's counted floating-point work.
+	GFLOPs float64
+}
+
+// Progress modes.
+const (
+	ProgressAuto  = ""      // a bar on a terminal, plain lines otherwise
+	ProgressBar   = "bar"   // a bar with ETA
+	ProgressLines = "lines" // plain lines
+	ProgressOff   = "off"
+)
+
+// CheckProgressMode returns an error for an unknown mode.
+func CheckProgressMode(mode string) error {
+	switch mode {
+	case ProgressAuto, ProgressBar, ProgressLines, ProgressOff:
+		return nil
+	}
+	return fmt.Errorf("loop: progress %q, want %q, %q, %q or %q (auto)", mode, ProgressBar, ProgressLines, ProgressOff, "")
+}
+
+// Reporter returns the step hook of a progress mode writing to log, and the writer further
+// log lines should go through (with a bar, lines clear it first). The hook is nil for
+// ProgressOff. every is the interval between plain lines (0: 10 s).
+func Reporter(mode string, log io.Writer, every time.Duration) (io.Writer, func(Progress)) {
+	if mode == ProgressAuto {
+		mode = ProgressLines
+		if IsTerminal(log) {
+			mode = ProgressBar
+		}
+	}
+	switch mode {
+	case ProgressBar:
+		b := &barLog{w: log}
+		return b, b.step
+	case ProgressLines:
+		return log, Lines(log, every)
+	}
+	return log, nil
+}
+
+// Lines returns a step hook that writes a plain progress line to w at most every `every`
+// (0: 10 s) and at the end of each epoch.
+func Lines(w io.Writer, every time.Duration) func(Progress) {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	var last time.Time
+	return func(p Progress) {
+		now := time.Now()
+		if last.IsZero() {
+			last = now // the first line after one interval, not after the first step
+		}
+		if now.Sub(last) < every && p.Batch != p.Batches {
+			return
+		}
+		last = now
+		fmt.Fprintf(w, "epoch %d/%d batch %d/%d loss %.4f %s %.3f s/step %.1f GFLOP/s ETA %s\n",
+			p.Epoch, p.Epochs, p.Batch, p.Batches, p.EpochLoss, p.Unit, p.PerStep.Seconds(),
+			p.GFLOPs, p.ETA.Round(time.Second))
+	}
+}
+
+// barLog shows a progress bar with ETA: one bar per epoch, the epoch's mean loss and the
+// run's ETA in its description. Lines written through it clear the bar first.
+type barLog struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (b *barLog) Write(p []byte) (int, error) {
+	if b.bar != nil {
+		b.bar.Clear()
+	}
+	return b.w.Write(p)
+}
+
+func (b *barLog) step(p Progress) {
+	if b.bar == nil || b.bar.GetMax() != p.Batches {
+		b.bar = progressbar.NewOptions(p.Batches,
+			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	b.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f run ETA %s", p.Epoch, p.Epochs, p.EpochLoss, p.ETA.Round(time.Second)))
+	b.bar.Set(p.Batch)
+	if p.Batch == p.Batches {
+		b.bar.Finish()
+		b.bar = nil
+	}
+}
+
+// IsTerminal tells whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -27,6 +27,19 @@
 // operations whatever its position, so SgemmParallel (bands of 64 columns) stays bitwise
 // equal to Sgemm.
 //
+// # Convolution
+//
+// Conv computes one image's convolution as an implicit GEMM (conv.go): the blocked product
+// above with B's panels packed straight from the image through a table of tap offsets (AVX2
+// masked gathers, or plain 16-float copies for panels that touch no padding), so the
+// K×N column matrix of Im2col is never built; the bias is added and Relu applied (ActRelu)
+// as the micro-kernel stores the result (kernel6x16EpAVX2, which also prefetches its C rows
+// and stores a partial 1-5-row tile itself). Threads split the output columns into bands of
+// whole panels, bitwise identical for any thread count. 3-D geometries with a non-trivial
+// depth take Im2col + Sgemm (ConvScratch tells how much column matrix that needs). Im2col
+// and Col2im remain for ConvTranspose and the gradients. The AVX2 kernel also packs A
+// panels with in-register 8×8 transposes (packA6AVX) and copies (packA6TAVX for transA).
+//
 // There is no AVX-512 kernel yet: the machines it was developed on lack AVX-512, and code
 // that cannot be tested is not shipped.
 //

@@ -168,6 +168,17 @@ func Col2im(g *ConvGeometry, col, img []float32) {
 }
 
 func (g *ConvGeometry) check(fn string, imgLen, colLen int) {
+	g.checkGeometry(fn)
+	if imgLen < g.ImageLen() {
+		panic(fmt.Sprintf("kernels: %s: image has %d elements, want %d", fn, imgLen, g.ImageLen()))
+	}
+	if colLen < g.ColRows()*g.ColCols() {
+		panic(fmt.Sprintf("kernels: %s: column matrix has %d elements, want %d", fn, colLen, g.ColRows()*g.ColCols()))
+	}
+}
+
+// checkGeometry panics if g has a non-positive stride or dilation or a negative size.
+func (g *ConvGeometry) checkGeometry(fn string) {
 	for i := range MaxSpatial {
 		if g.Stride[i] < 1 || g.Dilation[i] < 1 || g.In[i] < 0 || g.Kernel[i] < 0 || g.Out[i] < 0 {
 			panic(fmt.Sprintf("kernels: %s: invalid geometry %+v", fn, *g))
@@ -175,12 +186,6 @@ func (g *ConvGeometry) check(fn string, imgLen, colLen int) {
 	}
 	if g.Channels < 0 {
 		panic(fmt.Sprintf("kernels: %s: invalid geometry %+v", fn, *g))
-	}
-	if imgLen < g.ImageLen() {
-		panic(fmt.Sprintf("kernels: %s: image has %d elements, want %d", fn, imgLen, g.ImageLen()))
-	}
-	if colLen < g.ColRows()*g.ColCols() {
-		panic(fmt.Sprintf("kernels: %s: column matrix has %d elements, want %d", fn, colLen, g.ColRows()*g.ColCols()))
 	}
 }
 

@@ -44,6 +44,12 @@ var avx2Kernel = &microKernel{
 	name: "avx2",
 	mr:   6, nr: 16,
 	mc: 144, kc: 256, nc: 4080,
+	fnEp:         kernel6x16Ep,
+	packA6:       packA6,
+	packA6T:      packA6T,
+	packB16T:     packB16T,
+	packGather16: packGather16,
+	packRows16:   packRows16,
 	packB16: func(kc int, b []float32, ldb int, dst []float32) {
 		_ = b[(kc-1)*ldb+15]
 		_ = dst[16*kc-1]

@@ -33,6 +33,25 @@ type microKernel struct {
 	// panel (column p at a[p*mr:]) and a packed kc×nr B panel (row p at b[p*nr:]); C has row
 	// stride ldc. kc >= 1; len(a) >= mr*kc, len(b) >= nr*kc, len(c) >= (mr-1)*ldc+nr.
 	fn func(kc int, a, b, c []float32, ldc int, beta float32, load bool)
+	// fnEp, if not nil, is fn with the convolution's epilogue (conv.go) for the first rows
+	// rows of the tile (1 <= rows <= mr): C[0:rows, 0:nr] = A·B, plus the old C when
+	// flags&epLoad, plus bias[r] on row r when flags&epBias (bias has rows values), then
+	// max(x, 0) with NaN kept when flags&epRelu. Rows past rows are not touched.
+	fnEp func(kc int, a, b, c []float32, ldc int, bias []float32, flags, rows int)
+	// packGather16 and packRows16, if not nil, pack one 16-wide B panel of the implicit
+	// im2col (conv.go; only for nr == 16): packGather16 by masked gathers, lanes holding the
+	// 16 lanes' offsets, rows and columns; packRows16 when every tap reads 16 consecutive
+	// image elements, from img[base+rows[3p]:].
+	packGather16 func(kc int, img []float32, rows, lanes []int32, inH, inW int32, dst []float32)
+	packRows16   func(kc int, img []float32, rows []int32, base int, dst []float32)
+	// packA6, if not nil, packs one full 6-row A panel of a row-major A with alpha 1:
+	// dst[6p+r] = a[r*lda+p] for p < kc, r < 6. Only for mr == 6.
+	packA6 func(kc int, a []float32, lda int, dst []float32)
+	// packA6T, if not nil, is packA6 for an A stored k×m (transA): dst[6p+r] = a[p*lda+r].
+	packA6T func(kc int, a []float32, lda int, dst []float32)
+	// packB16T, if not nil, packs one full 16-wide panel of a B stored n×k (transB):
+	// dst[16p+j] = b[j*ldb+p] for p < kc, j < 16. Only for nr == 16.
+	packB16T func(kc int, b []float32, ldb int, dst []float32)
 	// packB16, if not nil, packs one full 16-wide panel of a row-major B: kc rows
 	// b[p*ldb:p*ldb+16] to dst[16p:16p+16]. Only for nr == 16.
 	packB16 func(kc int, b []float32, ldb int, dst []float32)
@@ -134,7 +153,7 @@ func sgemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a
 			for ic := 0; ic < m; ic += kern.mc {
 				mc := min(kern.mc, m-ic)
 				ap := ws.a[:roundUp(mc, mr)*kc]
-				packA(transA, mc, kc, mr, alpha, a, lda, ic, pc, ap)
+				packA(kern, transA, mc, kc, mr, alpha, a, lda, ic, pc, ap)
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					bpan := bp[jr*kc : (jr+nr)*kc]
@@ -193,10 +212,18 @@ func mergeTile(tile []float32, nr, mrr, nrr int, c []float32, ldc int, beta floa
 // packA copies alpha*op(A)[ic:ic+mc, pc:pc+kc] into dst as row panels of height mr: panel q
 // (rows ic+q*mr ...) starts at dst[q*mr*kc] and holds column p at [p*mr : p*mr+mr]; rows
 // past mc are zero.
-func packA(transA bool, mc, kc, mr int, alpha float32, a []float32, lda, ic, pc int, dst []float32) {
+func packA(kern *microKernel, transA bool, mc, kc, mr int, alpha float32, a []float32, lda, ic, pc int, dst []float32) {
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		d := dst[ir*kc : (ir+mr)*kc]
+		if !transA && alpha == 1 && rows == 6 && kern.packA6 != nil {
+			kern.packA6(kc, a[(ic+ir)*lda+pc:], lda, d)
+			continue
+		}
+		if transA && alpha == 1 && rows == 6 && kern.packA6T != nil {
+			kern.packA6T(kc, a[pc*lda+ic+ir:], lda, d)
+			continue
+		}
 		if transA {
 			// A stored k×m: column p of the panel is contiguous in row pc+p of A.
 			for p := 0; p < kc; p++ {
@@ -231,6 +258,10 @@ func packB(kern *microKernel, transB bool, kc, nc int, b []float32, ldb, pc, jc 
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		d := dst[jr*kc : (jr+nr)*kc]
+		if transB && cols == 16 && kern.packB16T != nil {
+			kern.packB16T(kc, b[(jc+jr)*ldb+pc:], ldb, d)
+			continue
+		}
 		if transB {
 			// B stored n×k: column j of the panel is contiguous in row jc+jr+j of B.
 			for j := 0; j < cols; j++ {

@@ -36,11 +36,17 @@ type gemmJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	small          bool // the small-M path (small.go) rather than the blocked product
+	small          bool      // the small-M path (small.go) rather than the blocked product
+	conv           *convArgs // if not nil, columns [j0, j1) of a Conv call instead
+	j0, j1         int
 	done           *sync.WaitGroup
 }
 
 func (j *gemmJob) run() {
+	if j.conv != nil {
+		j.conv.band(j.j0, j.j1)
+		return
+	}
 	if j.small {
 		sgemmSmall(j.kern, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
 		return

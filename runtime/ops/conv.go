@@ -16,10 +16,10 @@ import (
 // are auto_pad, dilations, group (depthwise when group = C), kernel_shape (inferred from W when
 // absent), pads and strides; see pool_geometry.go for the output size.
 //
-// Each (image, group) pair is lowered with kernels.Im2col (Im2colParallel, by channel ranges,
-// with ctx.Threads > 1) and multiplied with kernels.Sgemm (SgemmParallel):
-// Y_g [M/group, out] = W_g [M/group, C/group*k] × col [C/group*k, out]. A 1×1 convolution with
-// unit strides and no padding multiplies X directly.
+// Each (image, group) pair is one kernels.Conv call with ctx.Threads threads, an implicit
+// GEMM Y_g [M/group, out] = W_g [M/group, C/group*k] × im2col(X_g) [C/group*k, out] + B_g
+// that packs its operand panels straight from the image (no column matrix) and adds the bias
+// as it stores the result.
 type conv struct {
 	win   windowAttrs
 	group int
@@ -103,38 +103,21 @@ func (op *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	inVol, outVol := win.In[0]*win.In[1]*win.In[2], win.ColCols()
 	rows := win.ColRows() // C/group * kernel volume
 	mg := m / op.group
-	pointwise := rows == cg && win.Out == win.In && win.Pad == [kernels.MaxSpatial]int{} &&
-		win.Stride == [kernels.MaxSpatial]int{1, 1, 1}
-	var col []float32
-	if !pointwise {
-		if err := checkColumns(rows, outVol); err != nil {
+	if cols := kernels.ConvScratch(&win.ConvGeometry); cols > 0 {
+		if err := checkColumns(rows, cols/max(rows, 1)); err != nil {
 			return err
 		}
-		col = ctx.Float32s(0, rows*outVol)
 	}
+	var bias []float32
 	for i := range n {
 		for g := range op.group {
 			img := xs[(i*c+g*cg)*inVol : (i*c+(g+1)*cg)*inVol]
 			dst := ys[(i*m+g*mg)*outVol : (i*m+(g+1)*mg)*outVol]
-			var beta float32
 			if b != nil {
-				for j, v := range b.F32()[g*mg : (g+1)*mg] {
-					fillConst(dst[j*outVol:(j+1)*outVol], v)
-				}
-				beta = 1
+				bias = b.F32()[g*mg : (g+1)*mg]
 			}
-			src := img
-			if !pointwise {
-				if ctx.Threads > 1 {
-					kernels.Im2colParallel(ctx.Threads, &win.ConvGeometry, img, col)
-				} else {
-					kernels.Im2col(&win.ConvGeometry, img, col)
-				}
-				src = col
-			}
-			// dst [mg, outVol] = W_g [mg, rows] × src [rows, outVol] (+ bias).
-			sgemmThreads(ctx.Threads, false, false, mg, outVol, rows, 1, ws[g*mg*rows:(g+1)*mg*rows], max(rows, 1),
-				src, max(outVol, 1), beta, dst, max(outVol, 1))
+			// dst [mg, outVol] = W_g [mg, rows] × im2col(img) [rows, outVol] + bias.
+			kernels.Conv(ctx.Threads, &win.ConvGeometry, mg, ws[g*mg*rows:(g+1)*mg*rows], img, bias, kernels.ActNone, dst)
 		}
 	}
 	return nil

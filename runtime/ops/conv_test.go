@@ -256,16 +256,22 @@ func TestConvErrors(t *testing.T) {
 	nnWantErr(t, "one input", err, "want 2 to 3 inputs")
 }
 
-// TestConvScratchCap checks that the im2col buffer is bounded by tensor.MaxElements like any
-// tensor, with an error instead of a huge allocation: here the output has 8*8 = 64 elements
-// but the column matrix [3*3, 64] has 576, over a cap of 100.
+// TestConvScratchCap checks that an im2col buffer is bounded by tensor.MaxElements like any
+// tensor, with an error instead of a huge allocation. A 2-D Conv packs from the image and
+// needs none: its 8*8 = 64 outputs are computed under a cap of 100 that the column matrix
+// [3*3, 64] (576) would exceed. A 3-D Conv takes the explicit path: output 4*4*4 = 64, column
+// matrix [3*3*3, 64] = 1728 > 100.
 func TestConvScratchCap(t *testing.T) {
 	saved := tensor.MaxElements
 	tensor.MaxElements = 100
 	defer func() { tensor.MaxElements = saved }()
 	op := nnMustBuild(t, newConv, nnNode("Conv", 22, 2, 1, onnx.AttrInts("pads", 1, 1, 1, 1)))
-	_, err := nnRun(op, []*tensor.Tensor{tensor.New(tensor.Float32, 1, 1, 8, 8), tensor.New(tensor.Float32, 1, 1, 3, 3)}, 1)
-	nnWantErr(t, "Conv", err, "the column matrix [9, 64] needs more than tensor.MaxElements (100)")
+	if _, err := nnRun(op, []*tensor.Tensor{tensor.New(tensor.Float32, 1, 1, 8, 8), tensor.New(tensor.Float32, 1, 1, 3, 3)}, 1); err != nil {
+		t.Errorf("2-D Conv under the cap: %v", err)
+	}
+	op3 := nnMustBuild(t, newConv, nnNode("Conv", 22, 2, 1, onnx.AttrInts("pads", 1, 1, 1, 1, 1, 1)))
+	_, err := nnRun(op3, []*tensor.Tensor{tensor.New(tensor.Float32, 1, 1, 4, 4, 4), tensor.New(tensor.Float32, 1, 1, 3, 3, 3)}, 1)
+	nnWantErr(t, "Conv 3-D", err, "the column matrix [27, 64] needs more than tensor.MaxElements (100)")
 	ct := nnMustBuild(t, newConvTranspose, nnNode("ConvTranspose", 22, 2, 1))
 	_, err = nnRun(ct, []*tensor.Tensor{tensor.New(tensor.Float32, 1, 1, 6, 6), tensor.New(tensor.Float32, 1, 1, 2, 2)}, 1)
 	nnWantErr(t, "ConvTranspose", err, "the column matrix [4, 36] needs more than tensor.MaxElements (100)")

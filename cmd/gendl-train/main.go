@@ -42,8 +42,12 @@ func textCommand() *cli.Command {
 		Description: "Trains on --corpus (default: the embedded copy of Newton's Opticks) with the book's settings,\n" +
 			"reports train and validation loss per epoch in nats and bits per character, writes\n" +
 			"checkpoints and metrics.jsonl to --checkpoint-dir, and exports --out for `gendl sample text`.\n" +
-			"With --resume it continues the latest checkpoint exactly, with the stored settings\n" +
-			"(only --epochs, --out, --checkpoint-dir and the reporting flags are taken from the command line).\n" +
+			"With --resume it continues the latest checkpoint exactly, with the stored settings: --epochs,\n" +
+			"--out, --checkpoint-dir, --max-steps and the reporting flags come from the command line, and\n" +
+			"--lr, --clip and --val-step override the stored values when given; the model, data and\n" +
+			"batch-order settings cannot change (giving one with another value is an error).\n" +
+			"The validation loss is the next-character loss after each validation window (every\n" +
+			"--val-step characters), whatever --target, so runs with other --step or --target compare.\n" +
 			"After every epoch it prints samples at --sample-temperatures from a seed window of the text\n" +
 			"(drawn from --seed), appends them to samples.txt and redraws loss.png in --checkpoint-dir.",
 		Flags: []cli.Flag{
@@ -62,6 +66,7 @@ func textCommand() *cli.Command {
 			&cli.BoolFlag{Name: "lowercase", Usage: "lower-case the text first"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed (initialisation and batch order)"},
 			&cli.Float64Flag{Name: "val-frac", Value: d.ValFrac, Usage: "fraction of the text, from its end, held out for validation"},
+			&cli.IntFlag{Name: "val-step", Value: d.ValStep, Usage: "stride between validation windows (0: --step)"},
 			&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and metrics.jsonl (default: --out without extension + .train)"},
 			&cli.IntFlag{Name: "checkpoint-every", Usage: "also checkpoint every N steps (0: per epoch only)"},
 			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept, besides best.ckpt"},
@@ -89,14 +94,25 @@ func textCommand() *cli.Command {
 				MaxLen: c.Int("maxlen"), Step: c.Int("step"), Hidden: c.Int("hidden"),
 				Layers: c.Int("layers"), Batch: c.Int("batch"), LR: c.Float64("lr"),
 				Optimizer: c.String("optimizer"), Clip: c.Float64("clip"), Target: c.String("target"),
-				Lowercase: c.Bool("lowercase"), Seed: c.Uint64("seed"), ValFrac: c.Float64("val-frac"),
+				Lowercase: c.Bool("lowercase"), Seed: c.Uint64("seed"), ValFrac: c.Float64("val-frac"), ValStep: c.Int("val-step"),
 				CheckpointDir: c.String("checkpoint-dir"), CheckpointEvery: c.Int("checkpoint-every"),
 				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
 				SampleLength: c.Int("sample-length"), SampleTemperatures: temps, Plot: c.Bool("plot"),
-				Progress: progress, Log: os.Stderr,
+				Progress: progress, Log: os.Stderr, Explicit: explicitFlags(c),
 			})
 		},
 	}
+}
+
+// explicitFlags returns the names of the flags given on the command line.
+func explicitFlags(c *cli.Context) map[string]bool {
+	set := map[string]bool{}
+	for _, name := range c.FlagNames() {
+		if c.IsSet(name) {
+			set[name] = true
+		}
+	}
+	return set
 }
 
 // parseFloats parses a comma-separated list of numbers ("" is none).

@@ -104,6 +104,73 @@ func TestCharLSTMVsORT(t *testing.T) {
 	}
 }
 
+// trainedText is the input of the trained-model comparisons: two sentences of Opticks, cut
+// to equal length (two sequences of one batch).
+var trainedText = [2]string{
+	"The Light which is reflected from the second Surface of a thin Plate of Air",
+	"and when the Rays are refracted through the Prism, they are separated by it",
+}
+
+// TestTrainedCharLSTMVsORT runs the embedded default model, a file exported by gendl-train
+// after real training (so saturated gates and peaked distributions, unlike initialised
+// weights), in gendl and ORT on two sentences of the corpus from zero states and compares
+// every output (probabilities, logits, final states) within charLSTMTol. trainer/nn's
+// TestDefaultModelNetMatchesEngine runs the same file and text through the Gorgonia training
+// graph and the engine: together, Gorgonia, gendl and ORT agree on it.
+func TestTrainedCharLSTMVsORT(t *testing.T) {
+	requireORT(t)
+	model, err := charlstm.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config
+	p, err := loadPair(model.Proto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Destroy()
+	T := min(len(trainedText[0]), len(trainedText[1]))
+	const N = len(trainedText)
+	V, H := cfg.VocabSize(), cfg.Hidden
+	x := tensor.New(tensor.Float32, T, N, V)
+	for n, s := range trainedText {
+		ids, err := model.Vocab.Encode(s[:T])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for tt, id := range ids {
+			x.F32()[(tt*N+n)*V+id] = 1
+		}
+	}
+	feeds := map[string]*tensor.Tensor{charlstm.InputName: x}
+	for l := range cfg.Layers {
+		feeds[charlstm.H0Name(l)] = tensor.New(tensor.Float32, 1, N, H)
+		feeds[charlstm.C0Name(l)] = tensor.New(tensor.Float32, 1, N, H)
+	}
+	got, want, err := p.run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range p.plan.Outputs {
+		if !tensor.SameShape(got[i].Shape, want[i].Shape) {
+			t.Fatalf("%s: gendl shape %v, ORT %v", o.Name, got[i].Shape, want[i].Shape)
+		}
+		var maxDiff, maxAbs float64
+		for j, g := range got[i].F32() {
+			maxDiff = max(maxDiff, math.Abs(float64(g-want[i].F32()[j])))
+			maxAbs = max(maxAbs, math.Abs(float64(want[i].F32()[j])))
+		}
+		if maxDiff > charLSTMTol || math.IsNaN(maxDiff) {
+			t.Errorf("%s: max |gendl - ORT| = %.3g, want <= %g", o.Name, maxDiff, charLSTMTol)
+		}
+		t.Logf("%s: max |gendl - ORT| = %.3g (max |ORT| %.3g)", o.Name, maxDiff, maxAbs)
+		if o.Name == charlstm.ProbsName && maxAbs < 0.5 {
+			// a trained model is confident somewhere in 150 characters of its own corpus
+			t.Errorf("largest probability %.3g: not a trained model's output", maxAbs)
+		}
+	}
+}
+
 // BenchmarkCharLSTMSample measures text generation at batch 1 on the same exported file:
 // each op is one generated character — one run at T = 1 carrying h/c, then a draw at
 // temperature 0.5. gendl goes through sample.Sampler (what `gendl sample text` does); ORT

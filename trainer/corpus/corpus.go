@@ -34,6 +34,10 @@ type Options struct {
 	MaxLen int
 	// Step is the stride between window starts (the book: 3).
 	Step int
+	// ValStep is the stride between the validation windows' starts; 0 means Step. A fixed
+	// ValStep keeps the validation loss comparable between runs trained with different
+	// strides.
+	ValStep int
 	// Lowercase maps the text to lower case (unicode.ToLower, per rune) first.
 	Lowercase bool
 	// ValFrac is the fraction of the text, taken from its end, held out for validation
@@ -79,6 +83,8 @@ func New(name string, data []byte, opt Options) (*Corpus, error) {
 		return nil, fmt.Errorf("corpus: maxlen = %d, want >= 1", opt.MaxLen)
 	case opt.Step < 1:
 		return nil, fmt.Errorf("corpus: step = %d, want >= 1", opt.Step)
+	case opt.ValStep < 0:
+		return nil, fmt.Errorf("corpus: validation step = %d, want >= 1 (0: the step)", opt.ValStep)
 	case !(opt.ValFrac >= 0 && opt.ValFrac < 1):
 		return nil, fmt.Errorf("corpus: validation fraction = %v, want in [0, 1)", opt.ValFrac)
 	}
@@ -151,14 +157,23 @@ func (c *Corpus) Text(s Split) []int32 {
 	return c.Train
 }
 
-// Windows returns the number of windows of a split: starts 0, Step, 2·Step, ... with
-// start+MaxLen < len(text), so that every window has its next character.
+// Windows returns the number of windows of a split: starts 0, step, 2·step, ... with
+// start+MaxLen < len(text), so that every window has its next character (step: Step, or
+// ValStep for the validation split when it is set).
 func (c *Corpus) Windows(s Split) int {
 	n := len(c.Text(s)) - c.Opt.MaxLen
 	if n <= 0 {
 		return 0
 	}
-	return (n-1)/c.Opt.Step + 1
+	return (n-1)/c.stride(s) + 1
+}
+
+// stride is the distance between window starts in split s.
+func (c *Corpus) stride(s Split) int {
+	if s == SplitVal && c.Opt.ValStep > 0 {
+		return c.Opt.ValStep
+	}
+	return c.Opt.Step
 }
 
 // Batch is a set of windows in time-major order.
@@ -194,8 +209,9 @@ func (c *Corpus) Fill(b *Batch, s Split, target string, win []int, size int) {
 	for i := range b.Y {
 		b.Y[i] = -1
 	}
+	step := c.stride(s)
 	for n, w := range win {
-		start := w * c.Opt.Step
+		start := w * step
 		for t := 0; t < T; t++ {
 			b.X[t*size+n] = text[start+t]
 			if target == TargetShifted {

@@ -1,7 +1,8 @@
 // Package corpus turns a UTF-8 text into the training data of the char-LSTM: a sorted
 // character vocabulary (charlstm.Vocab), a training part and a held-out validation part
 // (the last ValFrac of the text, as karpathy/char-rnn keeps 5%), and sliding windows of
-// MaxLen characters every Step characters (the book: 60 and 3).
+// MaxLen characters every Step characters (the book: 60 and 3; the validation windows every
+// ValStep characters when it is set, so that runs with different strides are scored alike).
 //
 // Both of the book's targets are supported: TargetNext (a window -> the character after it)
 // and TargetShifted (a window -> the same window shifted by one). Batches are time-major:

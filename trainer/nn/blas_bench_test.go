@@ -14,8 +14,8 @@ import (
 // BenchmarkGorgoniaBLAS times one Gorgonia training step (forward and backward, no optimizer
 // update) with Gorgonia's default BLAS (blas=gonum) and with gendl's SGEMM (blas=gendl):
 //
-//   - model=lstm: the char-LSTM of this package, hidden 128, vocabulary 60, 40 steps, batch
-//     128, target "next";
+//   - model=lstm: the char-LSTM of this package built from Gorgonia's own ops
+//     (Options.Reference), hidden 128, vocabulary 60, 40 steps, batch 128, target "next";
 //   - model=conv: an MNIST-shaped conv net on a batch of 64 28×28 images: Conv2d 1→16 5×5
 //     stride 2 pad 2 + bias + relu, Conv2d 16→32 3×3 pad 1 + bias + relu, dense 6272→10 +
 //     bias, mean softmax cross-entropy.
@@ -93,7 +93,8 @@ func lstmBenchStep() (func(), float64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	net, err := New(cfg, DenseParams(cfg, p), Options{Batch: batch, Gradients: true})
+	// the reference graph (Gorgonia's own ops): the fused ops do not use Gorgonia's BLAS
+	net, err := New(cfg, DenseParams(cfg, p), Options{Batch: batch, Gradients: true, Reference: true})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -64,7 +64,8 @@ func TestTrainStepSameWithGendlBLAS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			net, err := New(cfg, DenseParams(cfg, p), Options{Batch: batch, Gradients: true})
+			// the reference graph: the fused ops call gendl's SGEMM directly, whatever Gorgonia uses
+			net, err := New(cfg, DenseParams(cfg, p), Options{Batch: batch, Gradients: true, Reference: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -56,16 +56,20 @@ func DenseParams(cfg charlstm.Config, p *charlstm.Params) []*tensor.Dense {
 
 // Options select what a Net computes.
 type Options struct {
-	// Batch is the number of sequences per run (columns of every input).
+	// Batch is the number of sequences per run.
 	Batch int
 	// Gradients adds the gradients of Loss with respect to every parameter.
 	Gradients bool
-	// Probs adds the softmax probabilities of the head.
+	// Probs makes the head's probabilities available (ProbsData).
 	Probs bool
+	// Reference builds the graph from Gorgonia's own ops (a node per gate and step, Gorgonia's
+	// symbolic gradients) instead of the fused LSTM and head ops: the same function, about
+	// 5-10x slower, kept to check the fused ops and to benchmark Gorgonia's BLAS.
+	Reference bool
 }
 
-// Net is an unrolled char-LSTM graph, built once; each run re-binds the inputs (Let) and
-// resets the machine.
+// Net is an unrolled char-LSTM graph, built once; each run re-binds the inputs and resets
+// the machine. It is not safe for concurrent use.
 type Net struct {
 	Cfg charlstm.Config
 	Opt Options
@@ -73,9 +77,6 @@ type Net struct {
 	g  *G.ExprGraph
 	vm G.VM
 
-	// Y holds the one-hot targets as columns: [V, Batch] for "next", [V, T·Batch] (column
-	// t·Batch+n) for "shifted". An all-zero column (padding) adds nothing to the loss.
-	Y *G.Node
 	// InvN is the scalar 1/(number of real targets), so that Loss is a mean.
 	InvN *G.Node
 	// Params are the parameter nodes in ParamShapes order.
@@ -84,15 +85,20 @@ type Net struct {
 	Grads []*G.Node
 	// Sum is the total cross-entropy in nats over the batch; Loss = Sum·InvN.
 	Sum, Loss *G.Node
-	// Probs are the head's probabilities, laid out as Y (Options.Probs).
-	Probs *G.Node
+	// Y holds the one-hot targets of the reference graph (Options.Reference) as columns:
+	// [V, Batch] for "next", [V, T·Batch] (column t·Batch+n) for "shifted"; nil otherwise.
+	Y *G.Node
 
 	// xidx holds the input characters of a run, time-major (xidx[t·Batch+k], -1 for
-	// padding); the first layer's lookups (gatherCols) read their step's window of it.
-	xidx []int32
-	// ybuf holds the one-hot targets, re-used across runs.
-	ybuf *tensor.Dense
-	dt   tensor.Dtype
+	// padding); yidx the targets (Batch for "next", T·Batch for "shifted"). The ops read
+	// them; Run fills them before each run.
+	xidx, yidx []int32
+	// head is the fused head's workspace (*headWork[float32] or [float64]), for ProbsData.
+	head any
+	// probs ([V, cols]) and ybuf (one-hot targets) belong to the reference graph.
+	probs *G.Node
+	ybuf  *tensor.Dense
+	dt    tensor.Dtype
 }
 
 // New builds the graph of cfg for sequences of maxlen = cfg.MaxLen steps. params hold the
@@ -110,13 +116,38 @@ func New(cfg charlstm.Config, params []*tensor.Dense, opt Options) (*Net, error)
 		return nil, fmt.Errorf("nn: batch = %d, want >= 1", opt.Batch)
 	}
 	dt := params[0].Dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("nn: parameters of dtype %v, want float32 or float64", dt)
+	}
 	for i, p := range params {
 		if !p.Shape().Eq(tensor.Shape(shapes[i].Shape)) || p.Dtype() != dt {
 			return nil, fmt.Errorf("nn: parameter %s: %v %v, want %v %v", shapes[i].Name, p.Dtype(), p.Shape(), dt, shapes[i].Shape)
 		}
 	}
 	n := &Net{Cfg: cfg, Opt: opt, g: G.NewGraph(), dt: dt}
-	if err := n.build(params); err != nil {
+	T, B := cfg.MaxLen, opt.Batch
+	n.xidx = make([]int32, T*B)
+	n.yidx = make([]int32, B)
+	if cfg.Target == charlstm.TargetShifted {
+		n.yidx = make([]int32, T*B)
+	}
+	for i, p := range params {
+		n.Params = append(n.Params, G.NewMatrix(n.g, dt, G.WithShape(shapes[i].Shape...), G.WithName(shapes[i].Name), G.WithValue(p)))
+	}
+	n.InvN = G.NewScalar(n.g, dt, G.WithName("invN"))
+	var err error
+	switch {
+	case opt.Reference:
+		err = n.buildReference()
+	case dt == tensor.Float32:
+		err = buildFused[float32](n)
+	default:
+		err = buildFused[float64](n)
+	}
+	if err == nil {
+		n.Loss, err = G.HadamardProd(n.Sum, n.InvN)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("nn: building the graph: %w", err)
 	}
 	if opt.Gradients {
@@ -130,151 +161,36 @@ func New(cfg charlstm.Config, params []*tensor.Dense, opt Options) (*Net, error)
 	return n, nil
 }
 
-// build lays out the unrolled graph. Activations are column-major per batch: a hidden state
-// is [H, B], so each gate is a contiguous row block of the fused [4H, B] pre-activation and
-// the ONNX-layout weights multiply from the left without a transpose.
-func (n *Net) build(params []*tensor.Dense) error {
-	cfg, B, dt := n.Cfg, n.Opt.Batch, n.dt
+// buildFused lays out the graph of the fused ops (lstm_op.go, head_op.go): one lstmOp per
+// layer and one headOp,
+//
+//	h_0 [T·B, H] = LSTM_0(W_0, R_0, B_0)          (reads the characters from xidx)
+//	h_l [T·B, H] = LSTM_l(W_l, R_l, B_l, h_{l-1})
+//	Sum          = SoftmaxXentHead(h_top, Wd, bd)  (reads the targets from yidx)
+//
+// rows t·B+n; and Gorgonia's Grad turns each op into its gradient op and partOp views.
+func buildFused[F float](n *Net) error {
+	cfg, B := n.Cfg, n.Opt.Batch
 	V, H, T := cfg.VocabSize(), cfg.Hidden, cfg.MaxLen
-	shapes := ParamShapes(cfg)
-	for i, p := range params {
-		n.Params = append(n.Params, G.NewMatrix(n.g, dt, G.WithShape(shapes[i].Shape...), G.WithName(shapes[i].Name), G.WithValue(p)))
-	}
-	n.xidx = make([]int32, T*B)
-	ny := B
-	if cfg.Target == charlstm.TargetShifted {
-		ny = T * B
-	}
-	n.ybuf = tensor.New(tensor.Of(dt), tensor.WithShape(V, ny))
-	n.Y = G.NewMatrix(n.g, dt, G.WithShape(V, ny), G.WithName("y"), G.WithValue(n.ybuf))
-	n.InvN = G.NewScalar(n.g, dt, G.WithName("invN"))
-	if err := n.letScalar(1.0 / float64(B)); err != nil {
-		return err
-	}
-
-	var seq []*G.Node // layer input per step above the first: [H, B]
+	var h *G.Node
 	for l := range cfg.Layers {
-		w, r, b := n.Params[3*l], n.Params[3*l+1], n.Params[3*l+2]
-		// bias: Wb + Rb, [4H, 1]
-		wb, err := rows(b, 0, 4*H) // not G.Slice: see rowBlock
-		if err != nil {
-			return err
+		args := G.Nodes{n.Params[3*l], n.Params[3*l+1], n.Params[3*l+2]}
+		var w *lstmWork[F]
+		if l == 0 {
+			w = newLSTMWork[F](l, T, B, H, V, n.xidx)
+		} else {
+			w = newLSTMWork[F](l, T, B, H, H, nil)
+			args = append(args, h)
 		}
-		rb, err := rows(b, 4*H, 8*H)
-		if err != nil {
-			return err
-		}
-		bias, err := G.Add(wb, rb)
-		if err != nil {
-			return err
-		}
-		var h, c *G.Node
-		out := make([]*G.Node, T)
-		for t := range T {
-			// gates: [4H, B] = W·x_t + R·h_{t-1} + bias; blocks i, o, f, c. In the first
-			// layer x_t is one-hot, so W·x_t is W's columns at the characters (gatherCols).
-			var gates *G.Node
-			var err error
-			if l == 0 {
-				gates, err = G.ApplyOp(gatherCols{idx: n.xidx[t*B : (t+1)*B], rows: 4 * H, cols: V, step: t}, w)
-			} else {
-				gates, err = G.Mul(w, seq[t])
-			}
-			if err != nil {
-				return err
-			}
-			if h != nil {
-				rh, err := G.Mul(r, h)
-				if err != nil {
-					return err
-				}
-				if gates, err = G.Add(gates, rh); err != nil {
-					return err
-				}
-			}
-			if gates, err = G.BroadcastAdd(gates, bias, nil, []byte{1}); err != nil {
-				return err
-			}
-			act := make([]*G.Node, 4)
-			for k := range 4 {
-				blk, err := rows(gates, k*H, (k+1)*H) // not G.Slice: see rowBlock
-				if err != nil {
-					return err
-				}
-				if k == charlstm.GateC {
-					act[k], err = G.Tanh(blk)
-				} else {
-					act[k], err = G.Sigmoid(blk)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			i, o, f, cc := act[charlstm.GateI], act[charlstm.GateO], act[charlstm.GateF], act[charlstm.GateC]
-			// c_t = f⊙c_{t-1} + i⊙c̃ ; h_t = o⊙tanh(c_t)   (c_{-1} = h_{-1} = 0)
-			ic, err := G.HadamardProd(i, cc)
-			if err != nil {
-				return err
-			}
-			if c != nil {
-				fc, err := G.HadamardProd(f, c)
-				if err != nil {
-					return err
-				}
-				if ic, err = G.Add(fc, ic); err != nil {
-					return err
-				}
-			}
-			c = ic
-			tc, err := G.Tanh(c)
-			if err != nil {
-				return err
-			}
-			if h, err = G.HadamardProd(o, tc); err != nil {
-				return err
-			}
-			out[t] = h
-		}
-		seq = out
-	}
-
-	// head: logits [V, cols] = Wd·h + bd
-	hs := seq[T-1] // [H, B]
-	if cfg.Target == charlstm.TargetShifted {
 		var err error
-		if hs, err = G.Concat(1, seq...); err != nil { // [H, T·B]
+		if h, err = G.ApplyOp(lstmOp[F]{w}, args...); err != nil {
 			return err
 		}
 	}
-	wd, bd := n.Params[len(n.Params)-2], n.Params[len(n.Params)-1]
-	logits, err := G.Mul(wd, hs)
-	if err != nil {
-		return err
-	}
-	if logits, err = G.BroadcastAdd(logits, bd, nil, []byte{1}); err != nil {
-		return err
-	}
-	logp, err := G.LogSoftMax(logits, 0) // over the vocabulary (rows)
-	if err != nil {
-		return err
-	}
-	if n.Opt.Probs {
-		if n.Probs, err = G.Exp(logp); err != nil {
-			return err
-		}
-	}
-	yl, err := G.HadamardProd(n.Y, logp)
-	if err != nil {
-		return err
-	}
-	s, err := G.Sum(yl)
-	if err != nil {
-		return err
-	}
-	if n.Sum, err = G.Neg(s); err != nil {
-		return err
-	}
-	n.Loss, err = G.HadamardProd(n.Sum, n.InvN)
+	hw := newHeadWork[F](T, B, H, V, n.yidx, cfg.Target == charlstm.TargetShifted)
+	n.head = hw
+	var err error
+	n.Sum, err = G.ApplyOp(headOp[F]{hw}, h, n.Params[len(n.Params)-2], n.Params[len(n.Params)-1])
 	return err
 }
 
@@ -290,9 +206,8 @@ func (n *Net) letScalar(v float64) error {
 // (Batch for "next", T·Batch for "shifted"); index -1 marks padding. It returns the mean
 // loss in nats per target character.
 func (n *Net) Run(x, y []int32) (float64, error) {
-	T, B := n.Cfg.MaxLen, n.Opt.Batch
-	if len(x) != T*B || len(y) != n.ybuf.Shape()[1] {
-		return 0, fmt.Errorf("nn: batch of %d inputs and %d targets, want %d and %d", len(x), len(y), T*B, n.ybuf.Shape()[1])
+	if len(x) != len(n.xidx) || len(y) != len(n.yidx) {
+		return 0, fmt.Errorf("nn: batch of %d inputs and %d targets, want %d and %d", len(x), len(y), len(n.xidx), len(n.yidx))
 	}
 	V := n.Cfg.VocabSize()
 	for k, v := range x {
@@ -301,13 +216,19 @@ func (n *Net) Run(x, y []int32) (float64, error) {
 		}
 		n.xidx[k] = max(v, -1)
 	}
-	if err := oneHot(n.ybuf, y, V); err != nil {
-		return 0, err
-	}
 	count := 0
-	for _, v := range y {
+	for k, v := range y {
+		if v >= int32(V) {
+			return 0, fmt.Errorf("nn: character index %d outside the vocabulary of %d", v, V)
+		}
+		n.yidx[k] = max(v, -1)
 		if v >= 0 {
 			count++
+		}
+	}
+	if n.ybuf != nil {
+		if err := oneHot(n.ybuf, y, V); err != nil {
+			return 0, err
 		}
 	}
 	if count == 0 {
@@ -380,16 +301,37 @@ func (n *Net) GradData(k int) (any, error) {
 	return d.Data(), nil
 }
 
-// ProbsData returns the probabilities of the last Run, laid out as Y: [V, cols].
+// ProbsData returns the probabilities of the last Run as rows [cols, V] ([]float32 or
+// []float64): for "next" row n is sequence n's prediction after the last step (cols =
+// Batch), for "shifted" row t·Batch+n is its prediction after step t (cols = T·Batch). It
+// is valid until the next Run.
 func (n *Net) ProbsData() (any, error) {
-	if n.Probs == nil {
+	if !n.Opt.Probs {
 		return nil, fmt.Errorf("nn: net built without probabilities")
 	}
-	d, ok := n.Probs.Value().(tensor.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("nn: probabilities are %T", n.Probs.Value())
+	switch w := n.head.(type) {
+	case *headWork[float32]:
+		return w.probs, nil
+	case *headWork[float64]:
+		return w.probs, nil
 	}
-	return d.Data(), nil
+	// the reference graph's probabilities are columns, [V, cols]
+	d, ok := n.probs.Value().(tensor.Tensor)
+	if !ok {
+		return nil, fmt.Errorf("nn: probabilities are %T", n.probs.Value())
+	}
+	rows, cols := n.Cfg.VocabSize(), len(n.yidx)
+	switch p := d.Data().(type) {
+	case []float32:
+		out := make([]float32, len(p))
+		transpose(out, p, rows, cols)
+		return out, nil
+	case []float64:
+		out := make([]float64, len(p))
+		transpose(out, p, rows, cols)
+		return out, nil
+	}
+	return nil, fmt.Errorf("nn: probabilities of dtype %v", d.Dtype())
 }
 
 // Close releases the machine.

@@ -4,13 +4,20 @@
 // The loop follows the book (maxlen 60, step 3, LSTM(128), batch 128, RMSprop at 0.01) and
 // karpathy/char-rnn (a held-out 5% validation split, gradient clipping at norm 5). Losses are
 // the mean softmax cross-entropy in nats per character; bits per character are nats/ln 2.
+// The training loss is over the targets trained (the character after each window for
+// "next"; every position of the window for "shifted", short contexts included); the
+// validation loss is always the next-character loss after each validation window (windows
+// every ValStep characters, the book's 3 by default), so runs with other targets and
+// strides are scored alike. metrics.jsonl also records each epoch's wall-clock and CPU time.
 //
 // Every epoch appends a line to metrics.jsonl and writes a checkpoint (atomically: temp
 // file, fsync, rename) to the checkpoint directory, keeping the last KeepLast plus best.ckpt.
 // A checkpoint holds the configuration, the vocabulary, the step, the position in the
 // epoch, the best validation loss, the parameters and the optimizer state; the order of the
 // windows of an epoch is drawn from (seed, epoch) alone, so Resume continues exactly: the
-// same seed and data give the same loss trajectory as an uninterrupted run.
+// same seed and data give the same loss trajectory as an uninterrupted run. A resumed run
+// takes LR, Clip and ValStep from its Config when Explicit names them, and refuses other
+// values for the settings that define the model, the data or the batch order.
 //
 // Run calls Hooks attached from outside after every step and every epoch; Train attaches
 // the default ones:

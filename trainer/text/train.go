@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gendl/gendl/models/charlstm"
@@ -37,13 +38,23 @@ type Config struct {
 	Lowercase bool    `json:"lowercase"`
 	Seed      uint64  `json:"seed"`
 	ValFrac   float64 `json:"val_frac"`
+	// ValStep is the stride of the validation windows (0: Step). The validation loss is
+	// the next-character loss after every window, whatever the target, so a fixed ValStep
+	// scores runs with different --step and --target alike.
+	ValStep int `json:"val_step,omitempty"`
 	// CheckpointDir receives checkpoints and metrics.jsonl; "" means Out without its
 	// extension plus ".train" (or "gendl-train.train" without Out).
 	CheckpointDir string `json:"-"`
-	// Resume continues from the latest checkpoint of CheckpointDir. The stored
-	// configuration is used; only Epochs, Out, CheckpointDir, MaxSteps, CheckpointEvery,
-	// KeepLast and Log are taken from this Config.
+	// Resume continues from the latest checkpoint of CheckpointDir with the stored
+	// configuration. Epochs, Out, CheckpointDir, MaxSteps, CheckpointEvery, KeepLast and the
+	// reporting fields are taken from this Config; so are LR, Clip and ValStep when Explicit
+	// names them ("lr", "clip", "val-step"). A setting that defines the model, the data or
+	// the batch order (corpus, maxlen, step, hidden, layers, batch, optimizer, target,
+	// lowercase, seed, val-frac) named in Explicit with a value other than the stored one is
+	// an error.
 	Resume bool `json:"-"`
+	// Explicit names the settings given explicitly (by their flag names), for Resume.
+	Explicit map[string]bool `json:"-"`
 	// CheckpointEvery also writes a checkpoint every that many steps (0: per epoch only).
 	CheckpointEvery int `json:"-"`
 	// KeepLast is the number of step checkpoints kept (besides best.ckpt).
@@ -80,7 +91,7 @@ func Defaults() Config {
 	return Config{
 		Epochs: 20, MaxLen: 60, Step: 3, Hidden: 128, Layers: 1, Batch: 128,
 		LR: 0.01, Optimizer: RMSprop, Clip: 5, Target: charlstm.TargetNext, Seed: 1,
-		ValFrac: 0.05, KeepLast: 3,
+		ValFrac: 0.05, ValStep: 3, KeepLast: 3,
 		SampleLength: 400, SampleTemperatures: []float64{0.2, 0.5, 1.0, 1.2}, Plot: true,
 	}
 }
@@ -91,6 +102,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("text: epochs = %d, want >= 1", c.Epochs)
 	case c.Batch < 1:
 		return fmt.Errorf("text: batch = %d, want >= 1", c.Batch)
+	case c.ValStep < 0:
+		return fmt.Errorf("text: validation step = %d, want >= 1 (0: the step)", c.ValStep)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("text: learning rate = %v, want > 0", c.LR)
 	case !(c.Clip >= 0):
@@ -123,8 +136,14 @@ type Metrics struct {
 	TrainBPC  float64 `json:"train_bpc"`
 	ValLoss   float64 `json:"val_loss,omitempty"`
 	ValBPC    float64 `json:"val_bpc,omitempty"`
-	Seconds   float64 `json:"seconds"`
-	GFLOPs    float64 `json:"train_gflops_per_s"`
+	// Seconds is the epoch's training time (wall clock, without validation and hooks).
+	Seconds float64 `json:"seconds"`
+	GFLOPs  float64 `json:"train_gflops_per_s"`
+	// Elapsed is the wall-clock time since this process started training (Run), after the
+	// epoch's validation; CPU the process's CPU time (user+system, all threads) by then.
+	// On a shared machine CPU moves less with the load than Elapsed.
+	Elapsed float64 `json:"elapsed_s,omitempty"`
+	CPU     float64 `json:"cpu_s,omitempty"`
 }
 
 // Trainer holds a run's model, data and optimizer state.
@@ -191,12 +210,9 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		if err != nil {
 			return nil, err
 		}
-		run := cfg
-		cfg = st.Config
-		cfg.Out, cfg.CheckpointDir, cfg.Resume = run.Out, run.CheckpointDir, true
-		cfg.Epochs, cfg.MaxSteps, cfg.Log = run.Epochs, run.MaxSteps, run.Log
-		cfg.CheckpointEvery, cfg.KeepLast, cfg.ProgressEvery = run.CheckpointEvery, run.KeepLast, run.ProgressEvery
-		cfg.Progress, cfg.SampleLength, cfg.SampleTemperatures, cfg.Plot = run.Progress, run.SampleLength, run.SampleTemperatures, run.Plot
+		if cfg, err = resumeConfig(st.Config, cfg, t.log); err != nil {
+			return nil, err
+		}
 		t.st, arrays = *st, arr
 		fmt.Fprintf(t.log, "resuming from %s: epoch %d, batch %d, step %d\n", path, st.Epoch+1, st.Batch, st.Step)
 	}
@@ -204,7 +220,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	t.cfg = cfg
-	data, err := corpus.ReadFile(cfg.Corpus, corpus.Options{MaxLen: cfg.MaxLen, Step: cfg.Step, Lowercase: cfg.Lowercase, ValFrac: cfg.ValFrac})
+	data, err := corpus.ReadFile(cfg.Corpus, corpus.Options{MaxLen: cfg.MaxLen, Step: cfg.Step, ValStep: cfg.ValStep, Lowercase: cfg.Lowercase, ValFrac: cfg.ValFrac})
 	if err != nil {
 		return nil, err
 	}
@@ -242,12 +258,57 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if t.net, err = nn.New(t.model, ps, nn.Options{Batch: cfg.Batch, Gradients: true}); err != nil {
 		return nil, err
 	}
-	if t.eval, err = nn.New(t.model, ps, nn.Options{Batch: cfg.Batch}); err != nil {
+	// validation scores the next character after each window, whatever the target
+	evalModel := t.model
+	evalModel.Target = charlstm.TargetNext
+	if t.eval, err = nn.New(evalModel, ps, nn.Options{Batch: cfg.Batch}); err != nil {
 		return nil, err
 	}
 	t.grads = make([][]float32, len(ps))
 	t.snapshot()
 	return t, nil
+}
+
+// resumeConfig returns the configuration of a resumed run: the stored one, with the fields
+// that belong to this invocation taken from run, and LR, Clip and ValStep where run.Explicit
+// names them. A setting that cannot change without changing the model, the data or the
+// batch order, given explicitly with another value, is an error.
+func resumeConfig(stored, run Config, log io.Writer) (Config, error) {
+	for _, f := range []struct {
+		flag          string
+		stored, given any
+	}{
+		{"corpus", stored.Corpus, run.Corpus}, {"maxlen", stored.MaxLen, run.MaxLen},
+		{"step", stored.Step, run.Step}, {"hidden", stored.Hidden, run.Hidden},
+		{"layers", stored.Layers, run.Layers}, {"batch", stored.Batch, run.Batch},
+		{"optimizer", stored.Optimizer, run.Optimizer}, {"target", stored.Target, run.Target},
+		{"lowercase", stored.Lowercase, run.Lowercase}, {"seed", stored.Seed, run.Seed},
+		{"val-frac", stored.ValFrac, run.ValFrac},
+	} {
+		if run.Explicit[f.flag] && f.stored != f.given {
+			return Config{}, fmt.Errorf("text: --resume: --%s %v differs from the checkpoint's %v; a resumed run keeps the model, data and batch-order settings (train anew in another --checkpoint-dir to change it)",
+				f.flag, f.given, f.stored)
+		}
+	}
+	cfg := stored
+	for _, f := range []struct {
+		flag          string
+		stored, given *float64
+	}{{"lr", &cfg.LR, &run.LR}, {"clip", &cfg.Clip, &run.Clip}} {
+		if run.Explicit[f.flag] && *f.given != *f.stored {
+			fmt.Fprintf(log, "resuming with --%s %v instead of the checkpoint's %v\n", f.flag, *f.given, *f.stored)
+			*f.stored = *f.given
+		}
+	}
+	if run.Explicit["val-step"] && run.ValStep != cfg.ValStep {
+		fmt.Fprintf(log, "resuming with --val-step %d instead of the checkpoint's %d\n", run.ValStep, cfg.ValStep)
+		cfg.ValStep = run.ValStep
+	}
+	cfg.Out, cfg.CheckpointDir, cfg.Resume, cfg.Explicit = run.Out, run.CheckpointDir, true, run.Explicit
+	cfg.Epochs, cfg.MaxSteps, cfg.Log = run.Epochs, run.MaxSteps, run.Log
+	cfg.CheckpointEvery, cfg.KeepLast, cfg.ProgressEvery = run.CheckpointEvery, run.KeepLast, run.ProgressEvery
+	cfg.Progress, cfg.SampleLength, cfg.SampleTemperatures, cfg.Plot = run.Progress, run.SampleLength, run.SampleTemperatures, run.Plot
+	return cfg, nil
 }
 
 func (t *Trainer) restore(arrays [][]float32) error {
@@ -319,8 +380,11 @@ func (t *Trainer) trainStep(order []int, b int) (float64, int, error) {
 	return loss, chars, nil
 }
 
-// Evaluate returns the mean loss (nats/char) over all windows of a split, or NaN when it has
-// none.
+// Evaluate returns the mean next-character loss (nats/char) over all windows of a split:
+// the loss of the character after each window, predicted after the whole window, whatever
+// the training target (so "next" and "shifted" runs are scored alike; a "shifted" run's
+// training loss averages over every position of its windows instead, short contexts
+// included). NaN when the split has no windows.
 func (t *Trainer) Evaluate(s corpus.Split) (float64, error) {
 	n := t.data.Windows(s)
 	if n == 0 {
@@ -335,15 +399,12 @@ func (t *Trainer) Evaluate(s corpus.Split) (float64, error) {
 		for w := start; w < min(start+B, n); w++ {
 			win = append(win, w)
 		}
-		t.data.Fill(&t.batch, s, t.cfg.Target, win, B)
+		t.data.Fill(&t.batch, s, charlstm.TargetNext, win, B)
 		loss, err := t.eval.Run(t.batch.X, t.batch.Y)
 		if err != nil {
 			return 0, err
 		}
 		c := len(win)
-		if t.cfg.Target == charlstm.TargetShifted {
-			c *= t.cfg.MaxLen
-		}
 		sum += loss * float64(c)
 		chars += c
 	}
@@ -464,11 +525,12 @@ func (t *Trainer) Run() ([]float64, error) {
 			m.ValLoss, m.ValBPC = val, val/math.Ln2
 			score = val
 		}
+		m.Elapsed, m.CPU = time.Since(start).Seconds(), cpuSeconds()
 		line := fmt.Sprintf("epoch %d: train %.4f nats/char (%.3f bits/char)", m.Epoch, m.TrainLoss, m.TrainBPC)
 		if m.ValLoss != 0 {
 			line += fmt.Sprintf(", validation %.4f nats/char (%.3f bits/char)", m.ValLoss, m.ValBPC)
 		}
-		fmt.Fprintf(t.log, "%s, %.1f s\n", line, m.Seconds)
+		fmt.Fprintf(t.log, "%s, %.1f s (%.0f s in all, %.0f s CPU)\n", line, m.Seconds, m.Elapsed, m.CPU)
 		if err := t.appendMetrics(m); err != nil {
 			return losses, err
 		}
@@ -505,6 +567,15 @@ func (t *Trainer) Run() ([]float64, error) {
 		fmt.Fprintf(t.log, "trained %d steps in %s\n", n, time.Since(start).Round(time.Second))
 	}
 	return losses, nil
+}
+
+// cpuSeconds returns the process's user+system CPU time in seconds (0 if unavailable).
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func (t *Trainer) appendMetrics(m Metrics) error {

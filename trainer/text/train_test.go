@@ -154,7 +154,7 @@ func compareWithEngine(t *testing.T, tr *Trainer, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probs := pd.([]float32) // [V, T·B], column t·B+n
+	probs := pd.([]float32) // [T·B, V], row t·B+n
 
 	plan, err := engine.LoadFile(path, engine.Options{})
 	if err != nil {
@@ -179,13 +179,13 @@ func compareWithEngine(t *testing.T, tr *Trainer, path string) {
 		t.Fatal(err)
 	}
 	got := out[charlstm.ProbsName].F32() // [T, N, V]
-	// The net's probabilities are [V, cols]: for "next" the last step only (column n), for
-	// "shifted" every step (column t·B+n). Relative comparison, so that a wrong function
+	// The net's probabilities are [cols, V]: for "next" the last step only (row n), for
+	// "shifted" every step (row t·B+n). Relative comparison, so that a wrong function
 	// cannot hide behind the near-uniform probabilities of a barely trained model (absolute
 	// 1e-4 on probabilities once let G.Slice's hash collisions through, see nn.rowBlock).
-	steps, cols := []int{T - 1}, B
+	steps := []int{T - 1}
 	if model.Target == charlstm.TargetShifted {
-		steps, cols = nil, T*B
+		steps = nil
 		for tt := range T {
 			steps = append(steps, tt)
 		}
@@ -196,7 +196,7 @@ func compareWithEngine(t *testing.T, tr *Trainer, path string) {
 		for n := range N {
 			for v := range V {
 				w := float64(got[(tt*N+n)*V+v])
-				d := math.Abs(float64(probs[v*cols+si*B+n]) - w)
+				d := math.Abs(float64(probs[(si*B+n)*V+v]) - w)
 				maxRel = max(maxRel, d/(w+1e-6))
 				if d > 1e-6+1e-4*w {
 					bad++

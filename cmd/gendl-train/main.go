@@ -28,7 +28,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:            "gendl-train",
 		Usage:           "train gendl's generative models and export them to ONNX",
-		Commands:        []*cli.Command{textCommand(), importCommand(), exportCommand(), vaeCommand()},
+		Commands:        []*cli.Command{textCommand(), importCommand(), exportCommand(), vaeCommand(), ganCommand(), classifierCommand(), evalCommand()},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main prints the error once
 	}

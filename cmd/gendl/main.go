@@ -30,7 +30,7 @@ func newApp() *cli.App {
 		Usage: "run ONNX models in pure Go: inspect them, run them, check them against expected outputs",
 		Description: "gendl loads ONNX models (opsets 7 to 25) and runs them with its own executor.\n" +
 			"Model files are untrusted input: a corrupt or hostile file gives an error, never a crash.",
-		Commands:        []*cli.Command{inspectCommand(), runCommand(), sampleCommand(), dreamCommand()},
+		Commands:        []*cli.Command{inspectCommand(), runCommand(), sampleCommand(), dreamCommand(), styleCommand()},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // main prints the error once
 	}

@@ -70,7 +70,24 @@ func Conv(threads int, g *ConvGeometry, m int, w, img, bias []float32, act Activ
 		panic(fmt.Sprintf("kernels: Conv: bad arguments: m=%d, w has %d elements (want %d), out %d (want %d), bias %d, act %d",
 			m, len(w), m*k, len(out), m*n, len(bias), act))
 	}
-	conv(bestKernel, threads, convParallelMinFlops, g, m, w, img, bias, act == ActRelu, out)
+	conv(bestKernel, threads, convParallelMinFlops, g, m, w, img, bias, act == ActRelu, false, out)
+}
+
+// ConvAdd is Conv without bias or activation that adds into out instead of overwriting it:
+// out[M, N] += W × col. The arguments, threads and panics are Conv's; the adds come after
+// the product of each k block of W (kc wide, see sgemm.go), so the result is bitwise
+// independent of the thread count but not the same as Conv followed by a separate add.
+func ConvAdd(threads int, g *ConvGeometry, m int, w, img, out []float32) {
+	g.checkGeometry("ConvAdd")
+	if len(img) < g.ImageLen() {
+		panic(fmt.Sprintf("kernels: ConvAdd: image has %d elements, want %d", len(img), g.ImageLen()))
+	}
+	k, n := g.ColRows(), g.ColCols()
+	if m < 0 || len(w) < m*k || len(out) < m*n {
+		panic(fmt.Sprintf("kernels: ConvAdd: bad arguments: m=%d, w has %d elements (want %d), out %d (want %d)",
+			m, len(w), m*k, len(out), m*n))
+	}
+	conv(bestKernel, threads, convParallelMinFlops, g, m, w, img, nil, false, true, out)
 }
 
 // ConvScratch is the number of float32s of column matrix that Conv allocates (from a pool,
@@ -91,11 +108,12 @@ const convParallelMinFlops = parallelMinFlops
 // convArgs is one Conv call, shared by its bands.
 type convArgs struct {
 	kern       *microKernel
-	g          *ConvGeometry
+	g          ConvGeometry // a copy: the caller's may live on its stack
 	m, k, n    int
 	w, img     []float32
 	bias       []float32
 	relu       bool
+	acc        bool // add into out (ConvAdd)
 	out        []float32
 	rows       []int32 // 3 per tap: rowOff, rowH, rowW
 	minH, maxH int32   // range of rowH over all taps
@@ -130,9 +148,9 @@ func implicitOK(g *ConvGeometry) bool {
 	return span < lim && span+g.Out[2]*g.Stride[2]+abs(g.Pad[2]) < lim && g.ImageLen() < lim
 }
 
-// conv is Conv with a given micro-kernel after the checks; it runs serially when
-// 2*M*K*N < minFlops.
-func conv(kern *microKernel, threads int, minFlops float64, g *ConvGeometry, m int, w, img, bias []float32, relu bool, out []float32) {
+// conv is Conv (ConvAdd with acc) with a given micro-kernel after the checks; it runs
+// serially when 2*M*K*N < minFlops.
+func conv(kern *microKernel, threads int, minFlops float64, g *ConvGeometry, m int, w, img, bias []float32, relu, acc bool, out []float32) {
 	k, n := g.ColRows(), g.ColCols()
 	if m == 0 || n == 0 {
 		return
@@ -141,7 +159,7 @@ func conv(kern *microKernel, threads int, minFlops float64, g *ConvGeometry, m i
 		threads = runtime.GOMAXPROCS(0)
 	}
 	if k == 0 || !implicitOK(g) {
-		convExplicit(kern, threads, g, m, w, img, bias, relu, out)
+		convExplicit(kern, threads, g, m, w, img, bias, relu, acc, out)
 		return
 	}
 	cs := convScratches.Get().(*convScratch)
@@ -149,7 +167,7 @@ func conv(kern *microKernel, threads int, minFlops float64, g *ConvGeometry, m i
 		cs.rows = make([]int32, 3*k)
 	}
 	a := &cs.args
-	*a = convArgs{kern: kern, g: g, m: m, k: k, n: n, w: w, img: img, bias: bias, relu: relu, out: out, rows: cs.rows[:3*k]}
+	*a = convArgs{kern: kern, g: *g, m: m, k: k, n: n, w: w, img: img, bias: bias, relu: relu, acc: acc, out: out, rows: cs.rows[:3*k]}
 	a.fillRows()
 	tiles := (n + kern.nr - 1) / kern.nr
 	threads = min(threads, tiles)
@@ -165,7 +183,7 @@ func conv(kern *microKernel, threads int, minFlops float64, g *ConvGeometry, m i
 // fillRows fills the tap table: for tap p = (c*KH + kh)*KW + kw, its image offset, row and
 // column displacement, and their ranges.
 func (a *convArgs) fillRows() {
-	g := a.g
+	g := &a.g
 	inW := g.In[2]
 	plane := g.In[1] * inW
 	a.minH, a.maxH, a.minW, a.maxW = 1<<30, -1<<30, 1<<30, -1<<30
@@ -221,7 +239,7 @@ func (a *convArgs) band(j0, j1 int) {
 	ws.b = grow(ws.b, kcMax*min(roundUp(j1-j0, nr), kern.nc))
 	ws.tile = grow(ws.tile, mr*nr)
 	tile := ws.tile
-	var lanes [3 * 16]int32
+	lanes := &ws.lanes
 	for jc := j0; jc < j1; jc += kern.nc {
 		nc := min(kern.nc, j1-jc)
 		for pc := 0; pc < k; pc += kern.kc {
@@ -231,7 +249,7 @@ func (a *convArgs) band(j0, j1 int) {
 				a.packPanel(kc, pc, jc+jr, min(nr, nc-jr), bp[jr*kc:(jr+nr)*kc], lanes[:])
 			}
 			flags := 0
-			if pc > 0 {
+			if pc > 0 || a.acc {
 				flags |= epLoad
 			} else if a.bias != nil {
 				flags |= epBias
@@ -276,7 +294,7 @@ const invalidLane = -1 << 30
 // panel (row p at dst[p*nr:], columns past cols zero). lanes is scratch for 3*nr int32: the
 // lanes' offsets, rows and columns.
 func (a *convArgs) packPanel(kc, pc, j, cols int, dst []float32, lanes []int32) {
-	g := a.g
+	g := &a.g
 	nr := a.kern.nr
 	inH, inW := g.In[1], g.In[2]
 	oW, sH, sW := g.Out[2], g.Stride[1], g.Stride[2]
@@ -354,11 +372,15 @@ func mergeTileEp(tile []float32, nr, mrr, nrr int, c []float32, ldc int, bias []
 var convCols = sync.Pool{New: func() any { return new([]float32) }}
 
 // convExplicit is the explicit path: im2col into a pooled buffer, the bias written first and
-// accumulated into by SgemmParallel, then the activation in a separate pass.
-func convExplicit(kern *microKernel, threads int, g *ConvGeometry, m int, w, img, bias []float32, relu bool, out []float32) {
+// accumulated into by SgemmParallel (or, with acc, out itself), then the activation in a
+// separate pass.
+func convExplicit(kern *microKernel, threads int, g *ConvGeometry, m int, w, img, bias []float32, relu, acc bool, out []float32) {
 	k, n := g.ColRows(), g.ColCols()
 	out = out[:m*n]
 	for i := range m {
+		if acc {
+			break
+		}
 		var v float32
 		if bias != nil {
 			v = bias[i]

@@ -64,7 +64,7 @@ func checkConv(t *testing.T, kern *microKernel, g *ConvGeometry, m int, w, img, 
 	var first []float32
 	for _, threads := range []int{1, 2, 3} {
 		out := randSlice(rand.New(rand.NewPCG(9, uint64(threads))), m*n) // garbage: every element must be written
-		conv(kern, threads, 0, g, m, w, img, bias, relu, out)
+		conv(kern, threads, 0, g, m, w, img, bias, relu, false, out)
 		eps := float64(math.Nextafter32(1, 2) - 1)
 		for i := range want {
 			tol := 1e-6 + 4*float64(g.ColRows()+1)*eps*mag[i]
@@ -153,7 +153,7 @@ func TestConvNaN(t *testing.T) {
 		w, img, bias := randSlice(rng, m*g.ColRows()), randSlice(rng, g.ImageLen()), randSlice(rng, m)
 		bias[0], bias[6] = float32(math.NaN()), float32(math.NaN()) // a full tile's row, a partial tile's row
 		out := make([]float32, m*g.ColCols())
-		conv(kern, 1, 0, &g, m, w, img, bias, true, out)
+		conv(kern, 1, 0, &g, m, w, img, bias, true, false, out)
 		for i, v := range out {
 			row := i / g.ColCols()
 			if isNaN := v != v; isNaN != (row == 0 || row == 6) {
@@ -205,5 +205,44 @@ func TestConvPanicsOnShortSlices(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestConvAddProperty checks ConvAdd (conv with acc) against out0 + the definition on random
+// geometries, every kernel and packing variant, bitwise equal for 1, 2 and 3 threads.
+// Tolerance as checkConv's, the magnitude of out0 added to mag.
+func TestConvAddProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	eps := float64(math.Nextafter32(1, 2) - 1)
+	for _, kern := range testConvKernels() {
+		for it := range 40 {
+			nd := 1 + it%3
+			g := randomGeometry(rng, nd)
+			if it%4 == 0 {
+				g.Set(nd, nd-1, 20+rng.IntN(30), 3, 0, 1, 1, 1)
+				g.Out[MaxSpatial-1] = g.In[MaxSpatial-1]
+			}
+			m := []int{1, 5, 6, 7, 13}[rng.IntN(5)]
+			w, img := randSlice(rng, m*g.ColRows()), randSlice(rng, g.ImageLen())
+			out0 := randSlice(rng, m*g.ColCols())
+			want, mag := convRef(&g, m, w, img, nil, false)
+			var first []float32
+			for _, threads := range []int{1, 2, 3} {
+				out := append([]float32{}, out0...)
+				conv(kern, threads, 0, &g, m, w, img, nil, false, true, out)
+				for i := range want {
+					tol := 1e-6 + 4*float64(g.ColRows()+2)*eps*(mag[i]+math.Abs(float64(out0[i])))
+					if d := math.Abs(float64(out[i]) - (want[i] + float64(out0[i]))); !(d <= tol) {
+						t.Fatalf("%s threads=%d geometry %+v m=%d: out[%d] = %v, want %v + %v (tolerance %.3g)",
+							kern.name, threads, g, m, i, out[i], out0[i], want[i], tol)
+					}
+				}
+				if first == nil {
+					first = out
+				} else if i := sameBits(out, first); i >= 0 {
+					t.Fatalf("%s geometry %+v: threads=%d gives out[%d] = %v, threads=1 %v", kern.name, g, threads, i, out[i], first[i])
+				}
+			}
+		}
 	}
 }

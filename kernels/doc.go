@@ -40,6 +40,19 @@
 // and Col2im remain for ConvTranspose and the gradients. The AVX2 kernel also packs A
 // panels with in-register 8×8 transposes (packA6AVX) and copies (packA6TAVX for transA).
 //
+// ConvAdd is Conv accumulating into its output (no bias, no activation): runtime/grad computes
+// a unit-stride convolution's input gradient with it, as the convolution of dY with the
+// flipped, transposed filters.
+//
+// # Pooling
+//
+// MaxPool, AveragePool and their backward passes (pool.go) pool planes of 1-3 spatial
+// dimensions with any window (pads, strides, dilations, ceil_mode sizes, count_include_pad),
+// per output row: the window rows under it are found once, the interior columns take
+// unrolled loops for widths 2 and 3 and the maximum is Go's branch-free max; the arg-max of
+// the backward pass is found with integer conditional moves. Threads split the planes.
+// Results are bitwise those of the naive loops (tested).
+//
 // There is no AVX-512 kernel yet: the machines it was developed on lack AVX-512, and code
 // that cannot be tested is not shipped.
 //

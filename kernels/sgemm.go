@@ -111,6 +111,7 @@ func KernelName() string { return bestKernel.name }
 // steady stream of calls allocates nothing.
 type workspace struct {
 	a, b, tile []float32
+	lanes      [3 * 16]int32 // Conv's panel lanes (convArgs.packPanel); here, as a local array would escape
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}

@@ -38,11 +38,16 @@ type gemmJob struct {
 	lda, ldb, ldc  int
 	small          bool      // the small-M path (small.go) rather than the blocked product
 	conv           *convArgs // if not nil, columns [j0, j1) of a Conv call instead
+	pool           *poolArgs // if not nil, planes [j0, j1) of a pooling call instead
 	j0, j1         int
 	done           *sync.WaitGroup
 }
 
 func (j *gemmJob) run() {
+	if j.pool != nil {
+		j.pool.planes(j.j0, j.j1)
+		return
+	}
 	if j.conv != nil {
 		j.conv.band(j.j0, j.j1)
 		return

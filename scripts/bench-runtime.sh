@@ -7,6 +7,9 @@
 #   DCGAN      generators Gemm -> Reshape -> ConvTranspose (k4 s2) x2/x3 -> Tanh, 28x28x1 and
 #              64x64x3, batch 1 and 16
 #   LSTMStep   one step of a char-LSTM (hidden 128, vocabulary 60) at batch 1 and 128
+#   InceptionMixed5  InceptionV3 through mixed5 (DeepDream's forward) at 299x299 and 500x400,
+#              one thread whatever -threads says; skipped unless scripts/fetch-inception.sh
+#              has fetched the model
 # CPU time is the benchmark thread's with 1 thread (other processes on the machine do not
 # inflate it; wall time they do), the whole process's with more (ORT's spinning workers
 # included). The benchmarks are in runtime/ortcheck (vgg_bench_test.go, bench_runtime_test.go).
@@ -14,15 +17,21 @@
 # Usage: scripts/bench-runtime.sh [-threads LIST] [-count N] [-only REGEX] [-quick]
 #   -threads L   comma-separated thread counts (default 1,2)
 #   -count N     repetitions of each benchmark (default 1; use 6+ with benchstat)
-#   -only R      benchmark name pattern (default VGG19, VGG19Block, DCGAN, LSTMStep)
+#   -only R      benchmark name pattern (default VGG19, VGG19Block, DCGAN, LSTMStep,
+#                InceptionMixed5)
 #   -quick       VGG19 blocks, DCGAN and LSTMStep only (skips the 39-GFLOP whole VGG19)
 # The raw `go test -bench` output is kept in $TMPDIR/bench-runtime.txt for benchstat.
+# A/B benchmarks of single changes (gendl only, interleaved; see each for its benchstat line):
+#   go test -tags ort ./runtime/ortcheck -bench VGG19BlockFusion   Conv+Relu fusion on/off
+#   go test ./runtime/ops -bench ConvTransposeAB                   ConvTranspose sub-convs/Col2im
+#   go test ./runtime/grad -bench ConvBackwardAB                   Conv backward implicit/Col2im
+#   go test ./kernels -bench Pool                                  pools, with the naive loop
 # Needs ONNX Runtime: runs scripts/install-ort.sh (a no-op once installed) unless
 # GENDL_ORT_LIB is set.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-pattern='^Benchmark(VGG19|VGG19Block|DCGAN|LSTMStep)$'
+pattern='^Benchmark(VGG19|VGG19Block|DCGAN|LSTMStep|InceptionMixed5)$'
 count=1
 threads=1,2
 while (($#)); do
@@ -31,7 +40,7 @@ while (($#)); do
 	-count) count=$2; shift ;;
 	-only) pattern=$2; shift ;;
 	-quick) pattern='^Benchmark(VGG19Block|DCGAN|LSTMStep)$' ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "bench-runtime.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -17,16 +17,37 @@ type Session struct {
 	plan    *Plan
 	threads int
 
+	noFusion bool
+
 	mu     sync.Mutex
-	values []*tensor.Tensor // session-owned buffers, one per value produced by a step
-	ctxs   []ops.Ctx        // per step
-	needs  map[string][]int // cache: requested outputs -> steps to run
+	values []*tensor.Tensor     // session-owned buffers, one per value produced by a step
+	ctxs   []ops.Ctx            // per step
+	needs  map[string]*runSteps // cache: requested outputs -> steps to run
+	uses   []int                // per value: how many input slots of all steps read it; nil until needed
+}
+
+// runSteps is what Run executes for one set of requested values: the steps in order, and
+// the fused ones.
+type runSteps struct {
+	steps []int
+	// fused is nil, or holds per step index the fusion that replaces the step: a Conv whose
+	// output only a Relu reads runs as ops.FuseRelu's op writing the Relu's outputs, and the
+	// Relu step is left out of steps.
+	fused []*fusedStep
+}
+
+// fusedStep is a step run as a fused op, writing the values out (the last step's outputs).
+type fusedStep struct {
+	op  ops.Op
+	out []int
 }
 
 // SessionOptions configure a session.
 type SessionOptions struct {
 	// Threads is the number of goroutines ops may use; 0 means 1.
 	Threads int
+	// NoFusion turns off the fusion of Conv and Relu in Run (see Run), for comparisons.
+	NoFusion bool
 }
 
 // NewSession creates a session for p.
@@ -34,8 +55,8 @@ func (p *Plan) NewSession(opt SessionOptions) *Session {
 	if opt.Threads <= 0 {
 		opt.Threads = 1
 	}
-	s := &Session{plan: p, threads: opt.Threads, values: make([]*tensor.Tensor, len(p.names)),
-		ctxs: make([]ops.Ctx, len(p.steps)), needs: map[string][]int{}}
+	s := &Session{plan: p, threads: opt.Threads, noFusion: opt.NoFusion, values: make([]*tensor.Tensor, len(p.names)),
+		ctxs: make([]ops.Ctx, len(p.steps)), needs: map[string]*runSteps{}}
 	for i := range s.ctxs {
 		s.ctxs[i].Threads = opt.Threads
 	}
@@ -46,6 +67,10 @@ func (p *Plan) NewSession(opt SessionOptions) *Session {
 // when names is empty, otherwise any graph value (node outputs included, so intermediate
 // layers can be read). Only the nodes the requested values depend on run. The returned
 // tensors are fresh copies owned by the caller.
+//
+// A Conv whose output is read by a Relu and by nothing else, and is not requested, runs with
+// the Relu applied as the convolution stores its results (ops.FuseRelu), and the Relu step
+// is skipped; the results are bitwise those of the two steps. RunNodes never fuses.
 func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[string]*tensor.Tensor, error) {
 	p := s.plan
 	if len(names) == 0 {
@@ -57,16 +82,17 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 	defer s.mu.Unlock()
 
 	key := strings.Join(names, "\x00")
-	steps, ok := s.needs[key]
+	rs, ok := s.needs[key]
 	if !ok {
-		var err error
-		if steps, err = p.stepsFor(names); err != nil {
+		steps, err := p.stepsFor(names)
+		if err != nil {
 			return nil, err
 		}
-		s.needs[key] = steps
+		rs = s.fuse(steps, names)
+		s.needs[key] = rs
 	}
 	env := make([]*tensor.Tensor, len(p.names))
-	if err := s.run(feeds, steps, env); err != nil {
+	if err := s.runFused(feeds, rs.steps, rs.fused, env); err != nil {
 		return nil, err
 	}
 
@@ -81,9 +107,84 @@ func (s *Session) Run(feeds map[string]*tensor.Tensor, names ...string) (map[str
 	return res, nil
 }
 
+// fuse finds the Conv+Relu pairs among steps that Run may fuse when names are requested:
+// the Conv's output is read by one input slot of all the plan's steps, a Relu's, which is
+// among steps, and is not requested. The caller holds s.mu.
+func (s *Session) fuse(steps []int, names []string) *runSteps {
+	rs := &runSteps{steps: steps}
+	if s.noFusion {
+		return rs
+	}
+	p := s.plan
+	if s.uses == nil {
+		s.uses = make([]int, len(p.names))
+		for i := range p.steps {
+			for _, v := range p.steps[i].in {
+				if v >= 0 {
+					s.uses[v]++
+				}
+			}
+		}
+	}
+	requested := make(map[int]bool, len(names))
+	for _, name := range names {
+		requested[p.index[name]] = true
+	}
+	needed := make(map[int]bool, len(steps))
+	for _, si := range steps {
+		needed[si] = true
+	}
+	skip := map[int]bool{}
+	for _, si := range steps {
+		st := &p.steps[si]
+		if len(st.out) != 1 || st.out[0] < 0 {
+			continue
+		}
+		v := st.out[0]
+		if s.uses[v] != 1 || requested[v] {
+			continue
+		}
+		fused, ok := ops.FuseRelu(st.op)
+		if !ok {
+			continue
+		}
+		// The one reader of v: a needed Relu step.
+		for ri := si + 1; ri < len(p.steps); ri++ {
+			rt := &p.steps[ri]
+			if len(rt.in) != 1 || rt.in[0] != v {
+				continue
+			}
+			if needed[ri] && ops.IsRelu(rt.op) {
+				if rs.fused == nil {
+					rs.fused = make([]*fusedStep, len(p.steps))
+				}
+				rs.fused[si] = &fusedStep{op: fused, out: rt.out}
+				skip[ri] = true
+			}
+			break
+		}
+	}
+	if len(skip) > 0 {
+		kept := make([]int, 0, len(steps)-len(skip))
+		for _, si := range steps {
+			if !skip[si] {
+				kept = append(kept, si)
+			}
+		}
+		rs.steps = kept
+	}
+	return rs
+}
+
 // run checks and places the feeds in env (beside the plan's constants) and runs the given
 // steps, in order, leaving every value in env. The caller holds s.mu.
 func (s *Session) run(feeds map[string]*tensor.Tensor, steps []int, env []*tensor.Tensor) error {
+	return s.runFused(feeds, steps, nil, env)
+}
+
+// runFused is run with fused (nil, or indexed by step) replacing steps by fused ops (see
+// fuse).
+func (s *Session) runFused(feeds map[string]*tensor.Tensor, steps []int, fused []*fusedStep, env []*tensor.Tensor) error {
 	p := s.plan
 	copy(env, p.consts)
 	for name, t := range feeds {
@@ -126,6 +227,10 @@ func (s *Session) run(feeds map[string]*tensor.Tensor, steps []int, env []*tenso
 	inBuf, outBuf := bufs[0][:0], bufs[1][:0]
 	for _, si := range steps {
 		st := &p.steps[si]
+		op, outs := st.op, st.out
+		if fused != nil && fused[si] != nil {
+			op, outs = fused[si].op, fused[si].out
+		}
 		inBuf = inBuf[:0]
 		for _, v := range st.in {
 			if v < 0 {
@@ -138,7 +243,7 @@ func (s *Session) run(feeds map[string]*tensor.Tensor, steps []int, env []*tenso
 			inBuf = append(inBuf, env[v])
 		}
 		outBuf = outBuf[:0]
-		for _, v := range st.out {
+		for _, v := range outs {
 			if v < 0 {
 				outBuf = append(outBuf, nil)
 				continue
@@ -148,7 +253,7 @@ func (s *Session) run(feeds map[string]*tensor.Tensor, steps []int, env []*tenso
 			}
 			outBuf = append(outBuf, s.values[v])
 		}
-		if err := runOp(st.op, &s.ctxs[si], inBuf, outBuf); err != nil {
+		if err := runOp(op, &s.ctxs[si], inBuf, outBuf); err != nil {
 			return fmt.Errorf("engine: %s: %w", st.desc, err)
 		}
 		for i, t := range outBuf {
@@ -158,7 +263,7 @@ func (s *Session) run(feeds map[string]*tensor.Tensor, steps []int, env []*tenso
 				}
 			}
 		}
-		for i, v := range st.out {
+		for i, v := range outs {
 			if v >= 0 {
 				env[v] = outBuf[i]
 			}

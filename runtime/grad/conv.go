@@ -3,6 +3,7 @@ package grad
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gendl/gendl/kernels"
 	"github.com/gendl/gendl/onnx"
@@ -12,7 +13,20 @@ import (
 
 var convInputNames = []string{"X", "W", "B"}
 
-// convGrad is the backward of Conv with respect to X. For each image and group,
+// convGrad is the backward of Conv with respect to X.
+//
+// With unit strides it is itself a convolution, computed by kernels.ConvAdd straight from
+// dY (an implicit GEMM: no column matrix): along each dimension
+//
+//	dX[c, i] += sum over m, t' of dY[m, i - ((k-1)*d - pad_begin) + t'*d] * W[m, c, k-1-t']
+//
+// that is a convolution of dY (C' = M/group channels) with the flipped, transposed filters
+// W'[c, m, t'] = W[m, c, k-1-t'], dilation d, begin padding (k-1)*d - pad_begin (negative
+// when the forward's padding exceeds the kernel's extent) and dX's size as its output. W' is
+// built once per plan when W is a plan constant, else per call into scratch.
+//
+// Otherwise (strides, and 3-D geometries the implicit GEMM does not take), for each image
+// and group,
 //
 //	dX_g += Col2im(W_gᵀ [C/group*k, M/group] × dY_g [M/group, out])
 //
@@ -22,9 +36,18 @@ var convInputNames = []string{"X", "W", "B"}
 type convGrad struct {
 	win   windowAttrs
 	group int
+	// wConst is W when it is a plan constant (nil otherwise); flipped holds W' built from it,
+	// once (the first backward that needs it), for the unit-stride path.
+	wConst  *tensor.Tensor
+	flipMu  sync.Mutex
+	flipped atomic.Pointer[[]float32]
 }
 
-func newConvGrad(n *engine.Node, _ *engine.Plan, diff []bool) (gradOp, error) {
+// convImplicit selects the implicit-GEMM backwards (Conv with unit strides, ConvTranspose);
+// a variable so that tests can compare them with the Col2im and Im2col paths.
+var convImplicit = true
+
+func newConvGrad(n *engine.Node, p *engine.Plan, diff []bool) (gradOp, error) {
 	if err := frozen(n, diff, convInputNames, true); err != nil {
 		return nil, err
 	}
@@ -33,7 +56,51 @@ func newConvGrad(n *engine.Node, _ *engine.Plan, diff []bool) (gradOp, error) {
 	if err := a.Err(); err != nil {
 		return nil, err
 	}
+	if len(n.Inputs) > 1 && n.Inputs[1] >= 0 {
+		op.wConst = p.Constant(n.Inputs[1])
+	}
 	return op, nil
+}
+
+// flipWeights writes W' (see convGrad) for W [group*mg, cg, kvol] into dst: per group,
+// [cg, mg*kvol] with W'[c, m, t'] = W[m, c, kvol-1-t'] (reversing the flattened taps
+// reverses every spatial dimension).
+func flipWeights(dst, w []float32, group, mg, cg, kvol int) {
+	for g := range group {
+		wg := w[g*mg*cg*kvol : (g+1)*mg*cg*kvol]
+		dg := dst[g*mg*cg*kvol : (g+1)*mg*cg*kvol]
+		for m := range mg {
+			for c := range cg {
+				src := wg[(m*cg+c)*kvol : (m*cg+c+1)*kvol]
+				d := dg[(c*mg+m)*kvol : (c*mg+m+1)*kvol]
+				for t, v := range src {
+					d[kvol-1-t] = v
+				}
+			}
+		}
+	}
+}
+
+// flippedWeights returns W' for w: the cached one when w is the plan constant, else built in
+// scratch buffer 1 of c.
+func (op *convGrad) flippedWeights(c *ctx, w *tensor.Tensor, mg, cg, kvol int) []float32 {
+	if w == op.wConst {
+		if f := op.flipped.Load(); f != nil {
+			return *f
+		}
+		op.flipMu.Lock()
+		defer op.flipMu.Unlock()
+		if f := op.flipped.Load(); f != nil { // built by another session meanwhile
+			return *f
+		}
+		f := make([]float32, w.Len())
+		flipWeights(f, w.F32(), op.group, mg, cg, kvol)
+		op.flipped.Store(&f)
+		return f
+	}
+	dst := c.scratch(1, w.Len())
+	flipWeights(dst, w.F32(), op.group, mg, cg, kvol)
+	return dst
 }
 
 // colBudget bounds the column matrices of the convolution backward (elements): 32 MiB. A
@@ -64,8 +131,31 @@ func (op *convGrad) backward(c *ctx, in, out, dOut, dIn []*tensor.Tensor) error 
 	inVol := win.In[0] * win.In[1] * win.In[2]
 	outVol := win.ColCols()
 	rows := win.ColRows()
-	pointwise := rows == cg && win.Out == win.In && win.Pad == [kernels.MaxSpatial]int{} &&
-		win.Stride == [kernels.MaxSpatial]int{1, 1, 1}
+	unit := win.Stride == [kernels.MaxSpatial]int{1, 1, 1}
+	pointwise := rows == cg && win.Out == win.In && win.Pad == [kernels.MaxSpatial]int{} && unit
+	if unit && !pointwise && convImplicit {
+		// The transposed convolution over dY (see convGrad), in c.band.
+		tg := &c.band
+		*tg = win.ConvGeometry
+		tg.Channels = mg
+		tg.In, tg.Out = win.Out, win.In
+		for j := range kernels.MaxSpatial {
+			tg.Pad[j] = (win.Kernel[j]-1)*win.Dilation[j] - win.Pad[j]
+		}
+		if kernels.ConvScratch(tg) == 0 {
+			kvol := rows / max(cg, 1)
+			wf := op.flippedWeights(c, w, mg, cg, kvol)
+			for i := range n {
+				for g := range op.group {
+					dyg := dy[(i*m+g*mg)*outVol : (i*m+(g+1)*mg)*outVol]
+					dxg := dx[(i*ch+g*cg)*inVol : (i*ch+(g+1)*cg)*inVol]
+					// dX_g [cg, in] += W'_g [cg, mg*kvol] × im2col(dY_g) [mg*kvol, in]
+					kernels.ConvAdd(c.threads, tg, cg, wf[g*cg*mg*kvol:(g+1)*cg*mg*kvol], dyg, dxg)
+				}
+			}
+			return nil
+		}
+	}
 	for i := range n {
 		for g := range op.group {
 			dyg := dy[(i*m+g*mg)*outVol : (i*m+(g+1)*mg)*outVol]
@@ -167,7 +257,9 @@ func col2imParallel(threads int, g *kernels.ConvGeometry, col, img []float32) {
 //
 //	dX_g [C/group, in] += W_g [C/group, M/group*k] × Im2col(dY_g) [M/group*k, in]
 //
-// in bands of input positions, like convGrad.
+// computed by kernels.ConvAdd (no column matrix), or, for the 3-D geometries it does not
+// take implicitly (and with convImplicit off), with Im2col in bands of input positions, like
+// convGrad.
 type convTransposeGrad struct {
 	win   windowAttrs
 	ct    convTransposeAttrs
@@ -212,11 +304,17 @@ func (op *convTransposeGrad) backward(c *ctx, in, out, dOut, dIn []*tensor.Tenso
 	inVol := win.ColCols()                      // X's spatial size: the window positions
 	outVol := win.In[0] * win.In[1] * win.In[2] // Y's spatial size: the image
 	rows := win.ColRows()                       // M/group * kernel volume
+	implicit := convImplicit && kernels.ConvScratch(&win.ConvGeometry) == 0
 	for i := range n {
 		for g := range op.group {
 			dyg := dy[(i*m+g*mg)*outVol : (i*m+(g+1)*mg)*outVol]
 			dxg := dx[(i*ch+g*cg)*inVol : (i*ch+(g+1)*cg)*inVol]
 			wg := ws[g*cg*rows : (g+1)*cg*rows] // [cg, rows]
+			if implicit {
+				// dX_g [cg, in] += W_g [cg, rows] × im2col(dY_g), packed straight from dY_g.
+				kernels.ConvAdd(c.threads, &win.ConvGeometry, cg, wg, dyg, dxg)
+				continue
+			}
 			forBands(&win.ConvGeometry, rows, &c.band, func(band *kernels.ConvGeometry, c0, c1 int) {
 				col := c.scratch(0, rows*(c1-c0))
 				if c.threads > 1 {

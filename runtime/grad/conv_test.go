@@ -186,3 +186,138 @@ func TestConvBands(t *testing.T) {
 		}
 	}
 }
+
+// TestConvImplicitBackward: with unit strides, Conv's input gradient runs as a convolution
+// of dY with the flipped, transposed filters (kernels.ConvAdd); it must give the gradient of
+// the Col2im path (convImplicit false) on random 1-D to 3-D geometries (pads larger than the
+// kernel's extent included, dilations, groups, SAME and VALID padding), with W a plan
+// constant (W' cached in the op) and fed (W' built per call), at 1 and 2 threads. The two
+// paths sum in different orders: |d| <= 1e-5*(1+|want|). Each case also runs twice on one
+// session, with W fed with other values the second time, so a stale W' would show.
+func TestConvImplicitBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for k := range 40 {
+		cc := randConv(rng, k)
+		for i := range cc.strides {
+			cc.strides[i] = 1
+		}
+		if k%4 == 3 { // begin pads beyond the kernel's extent: negative pads in the transposed conv
+			cc.autoPad = ""
+			for i := range cc.pads {
+				cc.pads[i] = 3 + rng.IntN(2)
+			}
+		}
+		xShape := append([]int{cc.n, cc.c}, cc.in...)
+		wShape := append([]int{cc.m, cc.c / cc.group}, cc.kernel...)
+		x, w, w2 := randn(rng, xShape...), randn(rng, wShape...), randn(rng, wShape...)
+		fedW := k%2 == 1
+		in := []fdInput{wrt("x", x), konst("w", w)}
+		if fedW {
+			in[1] = feed("w", w)
+		}
+		c := fdCase{name: caseName("conv%d %+v", k, cc), inputs: in, of: []string{"y"},
+			nodes: node("Conv", []string{"x", "w"}, []string{"y"}, cc.attrs()...)}
+		p := c.model(t)
+		threads := 1 + k%2
+		grads := func(implicit bool) [][]float32 {
+			old := convImplicit
+			convImplicit = implicit
+			defer func() { convImplicit = old }()
+			g, err := New(p, []string{"y"}, []string{"x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := g.NewSession(engine.SessionOptions{Threads: threads})
+			var res [][]float32
+			for _, wv := range []*tensor.Tensor{w, w2} {
+				feeds := map[string]*tensor.Tensor{"x": x}
+				if fedW {
+					feeds["w"] = wv
+				}
+				vals, err := s.Forward(feeds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seed := randn(rand.New(rand.NewPCG(7, uint64(k))), vals["y"].Shape...)
+				out, err := s.Backward(map[string]*tensor.Tensor{"y": seed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res = append(res, slices.Clone(out["x"].F32()))
+			}
+			return res
+		}
+		want, got := grads(false), grads(true)
+		for r := range want {
+			for i := range want[r] {
+				if d := math.Abs(float64(got[r][i] - want[r][i])); d > 1e-5*(1+math.Abs(float64(want[r][i]))) {
+					t.Fatalf("%s (fed W %v, run %d): dX[%d] = %g, Col2im path %g", c.name, fedW, r, i, got[r][i], want[r][i])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkConvBackwardAB is the A/B of Conv's unit-stride backward: VGG19 blocks 1-3 at
+// 224×224 (benchVGG, backward only, one thread) with the implicit-GEMM path (mode=implicit)
+// and the Col2im path (mode=col2im), interleaved:
+//
+//	go test ./runtime/grad -run '^$' -bench ConvBackwardAB -count 6 | benchstat -col /mode -
+func BenchmarkConvBackwardAB(b *testing.B) {
+	for _, mode := range []string{"implicit", "col2im"} {
+		b.Run("vgg3/224x224/threads=1/mode="+mode, func(b *testing.B) {
+			old := convImplicit
+			convImplicit = mode == "implicit"
+			defer func() { convImplicit = old }()
+			benchVGG(b, 3, 224, 224, 1, "backward")
+		})
+	}
+}
+
+// TestConvTransposeImplicitBackward: ConvTranspose's input gradient by kernels.ConvAdd
+// agrees with the Im2col path (convImplicit false) on random geometries with strides,
+// dilations, groups and output_padding, at 1 and 2 threads; |d| <= 1e-5*(1+|want|).
+func TestConvTransposeImplicitBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for k := range 30 {
+		cc := randConv(rng, k)
+		for i := range cc.in {
+			cc.in[i] = 2 + rng.IntN(4)
+		}
+		var outPad []int
+		for i := range cc.nd {
+			outPad = append(outPad, rng.IntN(max(cc.strides[i], cc.dilations[i])))
+		}
+		attrs := append(cc.attrs(), onnx.AttrInts("output_padding", ints(outPad...)...))
+		x := randn(rng, append([]int{cc.n, cc.c}, cc.in...)...)
+		w := randn(rng, append([]int{cc.c, cc.m / cc.group}, cc.kernel...)...)
+		c := fdCase{name: caseName("convtranspose%d %+v", k, cc), inputs: []fdInput{wrt("x", x), konst("w", w)}, of: []string{"y"},
+			nodes: node("ConvTranspose", []string{"x", "w"}, []string{"y"}, attrs...)}
+		p := c.model(t)
+		grads := func(implicit bool) []float32 {
+			old := convImplicit
+			convImplicit = implicit
+			defer func() { convImplicit = old }()
+			g, err := New(p, []string{"y"}, []string{"x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := g.NewSession(engine.SessionOptions{Threads: 1 + k%2})
+			vals, err := s.Forward(map[string]*tensor.Tensor{"x": x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := s.Backward(map[string]*tensor.Tensor{"y": randn(rand.New(rand.NewPCG(3, uint64(k))), vals["y"].Shape...)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Clone(out["x"].F32())
+		}
+		want, got := grads(false), grads(true)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%s: dX[%d] = %g, Im2col path %g", c.name, i, got[i], want[i])
+			}
+		}
+	}
+}

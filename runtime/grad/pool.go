@@ -3,6 +3,7 @@ package grad
 import (
 	"fmt"
 
+	"github.com/gendl/gendl/kernels"
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/engine"
 	"github.com/gendl/gendl/runtime/tensor"
@@ -14,7 +15,9 @@ import (
 // again from X with the forward's rule (the first maximum in row-major tap order, a NaN
 // winning over numbers), so nothing needs to be kept from the forward pass. AveragePool
 // spreads each output's gradient evenly over the taps it averaged, with the forward's
-// divisor (count_include_pad, ceil_mode).
+// divisor (count_include_pad, ceil_mode). Both run on the kernels package's pooling loops
+// (kernels.MaxPoolBackward, kernels.AveragePoolBackward), the planes split over the
+// session's threads.
 type poolGrad struct {
 	win         windowAttrs
 	max         bool
@@ -62,107 +65,13 @@ func (op *poolGrad) backward(c *ctx, in, out, dOut, dIn []*tensor.Tensor) error 
 		return fmt.Errorf("internal error: derived output shape %v, the forward computed %v", win.outShape(x.Shape[0], x.Shape[1]), y.Shape)
 	}
 	planes := x.Shape[0] * x.Shape[1]
-	inVol, outVol := win.In[0]*win.In[1]*win.In[2], win.ColCols()
 	xs, dy, dx := x.F32(), dOut[0].F32(), dIn[0].F32()
-	if c.threads <= 1 || x.Len() < elemParallelMin { // direct call: no closure to allocate
-		op.planes(win, xs, dy, dx, planes)
-		return nil
-	}
-	parallelFor(c.threads, planes, func(lo, hi int) {
-		// Planes [lo, hi) are independent: each reads and writes only its own part.
-		op.planes(win, xs[lo*inVol:hi*inVol], dy[lo*outVol:hi*outVol], dx[lo*inVol:hi*inVol], hi-lo)
-	})
-	return nil
-}
-
-func (op *poolGrad) planes(win *window, x, dy, dx []float32, planes int) {
 	if op.max {
-		maxPoolBackward(win, x, dy, dx, planes)
+		kernels.MaxPoolBackward(c.threads, &win.ConvGeometry, planes, xs, dy, dx)
 	} else {
-		averagePoolBackward(win, dy, dx, planes, op.includePads)
+		kernels.AveragePoolBackward(c.threads, &win.ConvGeometry, win.padEnd, op.includePads, planes, dy, dx)
 	}
-}
-
-func maxPoolBackward(win *window, x, dy, dx []float32, planes int) {
-	inD, inH, inW := win.In[0], win.In[1], win.In[2]
-	inVol := inD * inH * inW
-	o := 0
-	for p := range planes {
-		src := x[p*inVol : (p+1)*inVol]
-		dst := dx[p*inVol : (p+1)*inVol]
-		for od := range win.Out[0] {
-			d0, d1 := win.taps(0, od)
-			startD := od*win.Stride[0] - win.Pad[0]
-			for oh := range win.Out[1] {
-				h0, h1 := win.taps(1, oh)
-				startH := oh*win.Stride[1] - win.Pad[1]
-				for ow := range win.Out[2] {
-					w0, w1 := win.taps(2, ow)
-					startW := ow*win.Stride[2] - win.Pad[2]
-					best, at := float32(0), -1
-					for td := d0; td < d1; td++ {
-						id := startD + td*win.Dilation[0]
-						for th := h0; th < h1; th++ {
-							ih := startH + th*win.Dilation[1]
-							base := (id*inH + ih) * inW
-							for tw := w0; tw < w1; tw++ {
-								i := base + startW + tw*win.Dilation[2]
-								v := src[i]
-								if at < 0 || v > best || (v != v && best == best) {
-									best, at = v, i
-								}
-							}
-						}
-					}
-					if at >= 0 {
-						dst[at] += dy[o]
-					}
-					o++
-				}
-			}
-		}
-	}
-}
-
-func averagePoolBackward(win *window, dy, dx []float32, planes int, includePads bool) {
-	inD, inH, inW := win.In[0], win.In[1], win.In[2]
-	inVol := inD * inH * inW
-	o := 0
-	for p := range planes {
-		dst := dx[p*inVol : (p+1)*inVol]
-		for od := range win.Out[0] {
-			d0, d1 := win.taps(0, od)
-			startD := od*win.Stride[0] - win.Pad[0]
-			for oh := range win.Out[1] {
-				h0, h1 := win.taps(1, oh)
-				startH := oh*win.Stride[1] - win.Pad[1]
-				for ow := range win.Out[2] {
-					w0, w1 := win.taps(2, ow)
-					startW := ow*win.Stride[2] - win.Pad[2]
-					count := (d1 - d0) * (h1 - h0) * (w1 - w0)
-					if includePads {
-						count = win.paddedTaps(0, od) * win.paddedTaps(1, oh) * win.paddedTaps(2, ow)
-					}
-					if count == 0 {
-						o++
-						continue
-					}
-					g := dy[o] / float32(count)
-					o++
-					for td := d0; td < d1; td++ {
-						id := startD + td*win.Dilation[0]
-						for th := h0; th < h1; th++ {
-							ih := startH + th*win.Dilation[1]
-							row := dst[(id*inH+ih)*inW : (id*inH+ih+1)*inW]
-							for tw := w0; tw < w1; tw++ {
-								row[startW+tw*win.Dilation[2]] += g
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+	return nil
 }
 
 // globalAveragePoolGrad: dX[n, c, ...] += dY[n, c] / (spatial size).

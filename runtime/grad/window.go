@@ -150,31 +150,6 @@ func (win *window) inShape(n, c int) []int {
 	return s
 }
 
-// taps returns the kernel taps [lo, hi) of window position o along geometry dimension j
-// that read the image, not the padding.
-func (win *window) taps(j, o int) (lo, hi int) {
-	start := o*win.Stride[j] - win.Pad[j]
-	d := win.Dilation[j]
-	if start < 0 {
-		lo = (-start + d - 1) / d
-	}
-	if last := win.In[j] - 1 - start; last >= 0 {
-		hi = min(win.Kernel[j], last/d+1)
-	}
-	lo = min(lo, win.Kernel[j])
-	return lo, max(hi, lo)
-}
-
-// paddedTaps counts the taps of position o along dimension j inside [-pad_begin, in+pad_end).
-func (win *window) paddedTaps(j, o int) int {
-	start := o*win.Stride[j] - win.Pad[j]
-	last := win.In[j] + win.padEnd[j] - 1 - start
-	if last < 0 {
-		return 0
-	}
-	return min(win.Kernel[j], last/win.Dilation[j]+1)
-}
-
 // floorHalf is Python's total//2.
 func floorHalf(total int) int {
 	if total < 0 {

@@ -18,7 +18,8 @@ import (
 // past the end padding that ceil_mode can add (as ONNX Runtime and PyTorch do). A window with
 // no input element under it averages to NaN with count_include_pad 0.
 //
-// Sums are accumulated in float64.
+// Sums are accumulated in float64. float32 takes kernels.AveragePool (the planes split over
+// ctx.Threads), which gives bitwise the results of averagePoolPlanes.
 type averagePool struct {
 	win         windowAttrs
 	includePads bool
@@ -36,7 +37,7 @@ func newAveragePool(n *Node) (Op, error) {
 	return op, nil
 }
 
-func (op *averagePool) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (op *averagePool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	win, err := poolWindow(&op.win, x.Shape)
 	if err != nil {
@@ -49,7 +50,7 @@ func (op *averagePool) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	switch x.DType {
 	case tensor.Float32:
 		y.Reset(x.DType, shape)
-		averagePoolPlanes(&win, x.F32(), y.F32(), planes, op.includePads)
+		kernels.AveragePool(ctx.Threads, &win.ConvGeometry, win.PadEnd, op.includePads, planes, x.F32(), y.F32())
 	case tensor.Float64:
 		y.Reset(x.DType, shape)
 		averagePoolPlanes(&win, x.F64(), y.F64(), planes, op.includePads)

@@ -82,6 +82,30 @@ func (op *conv) geometry(x, w, b []int) (win window, n, m int, err error) {
 }
 
 func (op *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	return op.run(ctx, in, out, kernels.ActNone)
+}
+
+// FuseRelu returns, when op is a Conv, an op that computes Relu(Conv(...)) in one pass
+// (kernels.ActRelu: max(x, 0) applied as the results are stored, bitwise the same as a Relu
+// after the Conv), with Conv's inputs and outputs; ok is false for any other op. The engine
+// uses it for a Conv whose output only a Relu reads (Session.Run).
+func FuseRelu(op Op) (fused Op, ok bool) {
+	c, ok := op.(*conv)
+	if !ok {
+		return nil, false
+	}
+	return convRelu{c}, true
+}
+
+// convRelu is a Conv followed by Relu (FuseRelu).
+type convRelu struct{ c *conv }
+
+func (op convRelu) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	return op.c.run(ctx, in, out, kernels.ActRelu)
+}
+
+// run computes the convolution with activation act applied as it is stored.
+func (op *conv) run(ctx *Ctx, in, out []*tensor.Tensor, act kernels.Activation) error {
 	x, w := in[0], in[1]
 	var b *tensor.Tensor
 	if len(in) > 2 {
@@ -117,7 +141,7 @@ func (op *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				bias = b.F32()[g*mg : (g+1)*mg]
 			}
 			// dst [mg, outVol] = W_g [mg, rows] × im2col(img) [rows, outVol] + bias.
-			kernels.Conv(ctx.Threads, &win.ConvGeometry, mg, ws[g*mg*rows:(g+1)*mg*rows], img, bias, kernels.ActNone, dst)
+			kernels.Conv(ctx.Threads, &win.ConvGeometry, mg, ws[g*mg*rows:(g+1)*mg*rows], img, bias, act, dst)
 		}
 	}
 	return nil

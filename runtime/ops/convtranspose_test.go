@@ -1,9 +1,13 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/tensor"
@@ -291,4 +295,119 @@ func TestConvTransposeErrors(t *testing.T) {
 	nnWantErr(t, "output_padding length", err, `"output_padding": has 1 spatial dimensions, other attributes have 2`)
 	_, err = nnBuild(newConvTranspose, nnNode("ConvTranspose", 22, 2, 1, onnx.AttrInts("strides", 1, 1), onnx.AttrInts("output_shape", 5, 5, 5)))
 	nnWantErr(t, "output_shape length", err, `"output_shape": want one value per spatial dimension`)
+}
+
+// TestConvTransposeSubConvolutions checks the sub-convolution path (stride^nd phase
+// convolutions on kernels.Conv) against the scatter reference on random cases without
+// dilation (strides up to 3, so phases with no tap when the stride exceeds the kernel,
+// output_padding, output_shape and SAME padding that pad the output with zeros), with the
+// phase filters packed at plan time (W a constant of the node) and per run (W fed), at 1 and
+// 3 threads; and that the Col2im path (convTransposeSub false) agrees with it.
+func TestConvTransposeSubConvolutions(t *testing.T) {
+	old := convTransposeSubMin
+	convTransposeSubMin = 1 // the random cases have 1 to 3 output channels per group
+	defer func() { convTransposeSubMin = old }()
+	rng := rand.New(rand.NewPCG(25, 26))
+	for trial := range 300 {
+		var c ctCase
+		for undilated := false; !undilated; { // draw until no dimension is dilated
+			c = randomCTCase(rng, 1+trial%2)
+			undilated = true
+			for _, d := range c.dil {
+				undilated = undilated && d == 1
+			}
+		}
+		x := nnRandom(rng, append([]int{c.n, c.group * c.cg}, c.in...)...)
+		w := nnRandom(rng, append([]int{c.group * c.cg, c.mg}, c.kernel...)...)
+		in := []*tensor.Tensor{x, w}
+		var b *tensor.Tensor
+		if c.bias {
+			b = nnRandom(rng, c.group*c.mg)
+			in = append(in, b)
+		}
+		shape, want, mag := naiveConvTranspose(&c, x, w, b)
+		constW := trial%2 == 0
+		node := c.node()
+		if constW {
+			node.Consts[1] = w
+		}
+		op := nnMustBuild(t, newConvTranspose, node)
+		if ct := op.(*convTranspose); (ct.phaseW != nil) != constW {
+			t.Fatalf("trial %d: phase filters packed at plan time: %v, want %v", trial, ct.phaseW != nil, constW)
+		}
+		for _, sub := range []bool{true, false} {
+			for _, threads := range []int{1, 3} {
+				convTransposeSub = sub
+				y := &tensor.Tensor{Data: []float32{}}
+				err := op.Run(&Ctx{Threads: threads}, in, []*tensor.Tensor{y})
+				convTransposeSub = true
+				if err != nil {
+					t.Fatalf("trial %d %+v: %v", trial, c, err)
+				}
+				if !tensor.SameShape(y.Shape, shape) {
+					t.Fatalf("trial %d %+v: shape %v, want %v", trial, c, y.Shape, shape)
+				}
+				for i, g := range y.F32() {
+					if math.Abs(float64(g)-want[i]) > convATol+convRTol*mag[i] {
+						t.Fatalf("trial %d %+v (sub %v, const W %v, threads %d): y[%d] = %v, want %v", trial, c, sub, constW, threads, i, g, want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkConvTransposeAB is the A/B of ConvTranspose's sub-convolution path (mode=sub)
+// and the Col2im path (mode=col2im) on the layers of the DCGAN generators of
+// runtime/ortcheck (kernel 4, stride 2, pads 1, W a plan constant), batch 1 and 16, one
+// thread; cpu-ns/op is the benchmark thread's CPU time:
+//
+//	go test ./runtime/ops -run '^$' -bench ConvTransposeAB -count 6 | benchstat -col /mode -
+func BenchmarkConvTransposeAB(b *testing.B) {
+	layers := []struct{ cin, cout, side int }{{128, 64, 7}, {64, 1, 14}, {256, 128, 8}, {128, 64, 16}, {64, 3, 32}}
+	for _, l := range layers {
+		for _, batch := range []int{1, 16} {
+			rng := rand.New(rand.NewPCG(1, 2))
+			x := nnRandom(rng, batch, l.cin, l.side, l.side)
+			w := nnRandom(rng, l.cin, l.cout, 4, 4)
+			bias := nnRandom(rng, l.cout)
+			node := nnNode("ConvTranspose", 17, 3, 1, onnx.AttrInts("kernel_shape", 4, 4), onnx.AttrInts("strides", 2, 2), onnx.AttrInts("pads", 1, 1, 1, 1))
+			node.Consts[1], node.Consts[2] = w, bias
+			op, err := nnBuild(newConvTranspose, node)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, mode := range []string{"sub", "col2im"} {
+				b.Run(fmt.Sprintf("%dx%dx%d-%d/batch=%d/mode=%s", l.cin, l.side, l.side, l.cout, batch, mode), func(b *testing.B) {
+					convTransposeSub, convTransposeSubMin = mode == "sub", 1
+					defer func() { convTransposeSub, convTransposeSubMin = true, 16 }()
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
+					ctx, y := &Ctx{Threads: 1}, &tensor.Tensor{}
+					run := func() {
+						if err := op.Run(ctx, []*tensor.Tensor{x, w, bias}, []*tensor.Tensor{y}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					run()
+					b.ReportAllocs()
+					b.ResetTimer()
+					cpu0 := threadCPU(b)
+					for b.Loop() {
+						run()
+					}
+					b.ReportMetric(float64((threadCPU(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+				})
+			}
+		}
+	}
+}
+
+// threadCPU is the CPU time (user + system) of the calling OS thread.
+func threadCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

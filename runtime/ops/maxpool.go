@@ -18,7 +18,8 @@ import (
 // position of the maximum in X flattened: (n*C + c)*D1*...*Dk plus the spatial offset, which is
 // row-major (storage_order 0) or column-major (storage_order 1, first spatial dimension
 // fastest), as in ONNX Runtime. Ties keep the first position in row-major tap order; a NaN
-// wins over numbers. A window with no input element under it (possible only with dilations
+// wins over numbers. float32 without Indices takes kernels.MaxPool (the planes split over
+// ctx.Threads), whose value is Go's max: the same, except that +0 wins over an earlier -0. A window with no input element under it (possible only with dilations
 // larger than the input) yields the type's lowest value and index -1.
 type maxPool struct {
 	win      windowAttrs
@@ -43,7 +44,7 @@ func newMaxPool(n *Node) (Op, error) {
 	return op, nil
 }
 
-func (op *maxPool) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+func (op *maxPool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	win, err := poolWindow(&op.win, x.Shape)
 	if err != nil {
@@ -61,6 +62,10 @@ func (op *maxPool) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	switch x.DType {
 	case tensor.Float32:
 		y.Reset(x.DType, shape)
+		if idx == nil {
+			kernels.MaxPool(ctx.Threads, &win.ConvGeometry, planes, x.F32(), y.F32())
+			break
+		}
 		maxPoolPlanes(&win, x.F32(), y.F32(), idx, planes, op.colMajor, float32(math.Inf(-1)))
 	case tensor.Float64:
 		y.Reset(x.DType, shape)

@@ -234,3 +234,59 @@ func TestMaxPoolErrors(t *testing.T) {
 	_, err = nnBuild(newMaxPool, nnNode("MaxPool", 22, 1, 3, k2))
 	nnWantErr(t, "outputs", err, "want 1 to 2 outputs")
 }
+
+// TestPoolsFloat32FastPath checks the float32 pools that run on kernels.MaxPool and
+// kernels.AveragePool: MaxPool without Indices gives the values of the Indices path (the
+// direct loops of TestMaxPoolMatchesDirectLoops; equal as numbers, so +0 may stand for -0),
+// and both pools give the same bits with 1 and 3 threads, on random 1-D to 3-D cases with
+// NaNs and signed zeros among the inputs.
+func TestPoolsFloat32FastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for trial := range 300 {
+		p := randomPoolCase(rng, 1+trial%3)
+		p.c += 8 * (trial % 2) // enough planes to split over threads
+		x := tensor.New(tensor.Float32, append([]int{p.n, p.c}, p.in...)...)
+		for i := range x.F32() {
+			switch r := rng.IntN(30); {
+			case r == 0:
+				x.F32()[i] = float32(math.NaN())
+			case r == 1:
+				x.F32()[i] = float32(math.Copysign(0, -1))
+			default:
+				x.F32()[i] = float32(rng.IntN(7) - 3)
+			}
+		}
+		withIdx, err := nnRun(nnMustBuild(t, newMaxPool, nnNode("MaxPool", 12, 1, 2, p.attrs()...)), []*tensor.Tensor{x}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, opType := range []string{"MaxPool", "AveragePool"} {
+			var outs [2]*tensor.Tensor
+			for i, threads := range []int{1, 3} {
+				c := newMaxPool
+				attrs := p.attrs()
+				if opType == "AveragePool" {
+					c = newAveragePool
+					attrs = append(attrs, onnx.AttrInt("count_include_pad", int64(trial%2)))
+				}
+				op := nnMustBuild(t, c, nnNode(opType, 19, 1, 1, attrs...))
+				outs[i] = &tensor.Tensor{}
+				if err := op.Run(&Ctx{Threads: threads}, []*tensor.Tensor{x}, outs[i:i+1]); err != nil {
+					t.Fatalf("trial %d %+v: %s: %v", trial, p, opType, err)
+				}
+			}
+			if !tensor.SameShape(outs[0].Shape, withIdx[0].Shape) || !tensor.SameShape(outs[1].Shape, withIdx[0].Shape) {
+				t.Fatalf("trial %d %+v: %s: shapes %v, %v, want %v", trial, p, opType, outs[0].Shape, outs[1].Shape, withIdx[0].Shape)
+			}
+			for i, v := range outs[0].F32() {
+				w := outs[1].F32()[i]
+				if math.Float32bits(v) != math.Float32bits(w) && !(v != v && w != w) {
+					t.Fatalf("trial %d %+v: %s: y[%d] = %v with 1 thread, %v with 3", trial, p, opType, i, v, w)
+				}
+				if want := withIdx[0].F32()[i]; opType == "MaxPool" && v != want && !(v != v && want != want) {
+					t.Fatalf("trial %d %+v: y[%d] = %v, want %v (the Indices path)", trial, p, i, v, want)
+				}
+			}
+		}
+	}
+}

@@ -22,6 +22,12 @@ func (relu) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	return runUnary("X", in[0], out[0], &reluKernels)
 }
 
+// IsRelu reports whether op is a Relu (for the engine's Conv+Relu fusion, see FuseRelu).
+func IsRelu(op Op) bool {
+	_, ok := op.(relu)
+	return ok
+}
+
 func reluRun[T numericElem](dst, src []T) {
 	for i, v := range src {
 		dst[i] = max(v, 0)

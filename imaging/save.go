@@ -6,9 +6,10 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gendl/gendl/internal/atomicfile"
 )
 
 // EncodePNG returns img as PNG bytes.
@@ -55,32 +56,8 @@ func Save(path string, img image.Image) error {
 // WriteFileAtomic writes data to path through a synced temporary file in the same directory
 // and a rename, so path never holds a partial file. The file is readable by all (0644),
 // as any image a user writes.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("imaging: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("imaging: writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("imaging: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("imaging: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("imaging: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
+func WriteFileAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("imaging: writing %s: %w", path, err)
 	}
 	return nil

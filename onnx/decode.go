@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/gendl/gendl/internal/atomicfile"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -72,34 +72,10 @@ func EncodeFile(path string, m *ModelProto) error {
 	return WriteFileAtomic(path, b)
 }
 
-// WriteFileAtomic writes data to path through a synced temporary file and a rename.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("onnx: writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("onnx: writing %s: %w", path, err)
-	}
-	// CreateTemp makes the file private (0600); a model is as readable as any file we write.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("onnx: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("onnx: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("onnx: writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
+// WriteFileAtomic writes data to path through a synced temporary file in the same directory and a
+// rename, so path never holds a partial file. The file is readable by all (0644).
+func WriteFileAtomic(path string, data []byte) error {
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("onnx: writing %s: %w", path, err)
 	}
 	return nil

@@ -158,32 +158,30 @@ func (n *Net) Dropout() *layers.Dropout { return n.drop }
 // Run binds images x [B, C, H, W] and targets t [B, K] ([]float32 or []float64 as the
 // parameters), runs the graph and returns the mean loss.
 func (n *Net) Run(x, t any) (float64, error) {
-	if err := fill(n.xBuf, x, "images"); err != nil {
-		return 0, err
+	if err := layers.Fill(n.xBuf, x); err != nil {
+		return 0, fmt.Errorf("classifier: images: %w", err)
 	}
-	if err := fill(n.tBuf, t, "targets"); err != nil {
-		return 0, err
+	if err := layers.Fill(n.tBuf, t); err != nil {
+		return 0, fmt.Errorf("classifier: targets: %w", err)
 	}
 	defer n.vm.Reset()
 	if err := n.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("classifier: run: %w", err)
 	}
-	switch v := n.Loss.Value().(type) {
-	case *G.F32:
-		return float64(*v), nil
-	case *G.F64:
-		return float64(*v), nil
+	loss, err := layers.Scalar(n.Loss.Value())
+	if err != nil {
+		return 0, fmt.Errorf("classifier: loss: %w", err)
 	}
-	return 0, fmt.Errorf("classifier: loss is %T", n.Loss.Value())
+	return loss, nil
 }
 
 // GradData returns gradient k's data after a Run.
 func (n *Net) GradData(k int) (any, error) {
-	d, ok := n.Grads[k].Value().(tensor.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("classifier: gradient %d is %T", k, n.Grads[k].Value())
+	d, err := layers.NodeData(n.Grads[k])
+	if err != nil {
+		return nil, fmt.Errorf("classifier: gradient %d: %w", k, err)
 	}
-	return d.Data(), nil
+	return d, nil
 }
 
 // Outputs returns the last run's logits [B, K] and features [B, F] data.
@@ -196,21 +194,3 @@ func (n *Net) Outputs() (logits, features any, err error) {
 
 // Close releases the machine.
 func (n *Net) Close() error { return n.vm.Close() }
-
-func fill(dst *tensor.Dense, src any, what string) error {
-	switch d := dst.Data().(type) {
-	case []float32:
-		s, ok := src.([]float32)
-		if !ok || len(s) != len(d) {
-			return fmt.Errorf("classifier: %s: want %d float32 values", what, len(d))
-		}
-		copy(d, s)
-	case []float64:
-		s, ok := src.([]float64)
-		if !ok || len(s) != len(d) {
-			return fmt.Errorf("classifier: %s: want %d float64 values", what, len(d))
-		}
-		copy(d, s)
-	}
-	return nil
-}

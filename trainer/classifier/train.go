@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/gendl/gendl/datasets"
@@ -367,7 +366,7 @@ func (t *Trainer) Run() error {
 	nb := t.train.N / B
 	for t.st.Epoch < cfg.Epochs {
 		order := rand.New(rand.NewPCG(cfg.Seed, orderStream+uint64(t.st.Epoch)<<20)).Perm(t.train.N)
-		start, cpu0, done0 := time.Now(), cpuTime(), t.st.Batch
+		start, cpu0, done0 := time.Now(), loop.CPUTime(), t.st.Batch
 		for t.st.Batch < nb {
 			if cfg.MaxSteps > 0 && t.st.Step >= cfg.MaxSteps {
 				return t.Save()
@@ -414,7 +413,7 @@ func (t *Trainer) Run() error {
 		}
 		m := Metrics{Epoch: t.st.Epoch + 1, Step: t.st.Step, TrainLoss: t.st.EpochLoss / float64(t.st.EpochImages),
 			TrainAcc: float64(t.st.EpochRight) / float64(t.st.EpochImages)}
-		m.Seconds, m.CPUSeconds = time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds()
+		m.Seconds, m.CPUSeconds = time.Since(start).Seconds(), (loop.CPUTime() - cpu0).Seconds()
 		line := fmt.Sprintf("epoch %d: train loss %.4f, accuracy %.4f", m.Epoch, m.TrainLoss, m.TrainAcc)
 		if t.test != nil {
 			e, err := t.Evaluate(t.test)
@@ -524,12 +523,4 @@ func Train(cfg Config) error {
 		fmt.Fprintf(t.log, "wrote %s\n", t.cfg.Out)
 	}
 	return nil
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -39,7 +39,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := loop.CPUTime()
 			b.ResetTimer()
 			for range b.N {
 				if _, err := tr.Step(); err != nil {
@@ -47,7 +47,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			perStep := (cpuTime() - cpu0).Seconds() / float64(b.N)
+			perStep := (loop.CPUTime() - cpu0).Seconds() / float64(b.N)
 			b.ReportMetric(perStep, "cpu-s/step")
 			b.ReportMetric(StepFLOPs(dcgan.DefaultConfig(), batch)/perStep/1e9, "GFLOP/cpu-s")
 		})

@@ -266,12 +266,12 @@ func (n *Net) Dropout() *layers.Dropout { return n.drop }
 // [B] (each in [0, 1]; 1 means real), runs the graph once, and returns the loss (0 for
 // GenOnly). in and targets are []float32 or []float64 as the parameters.
 func (n *Net) Run(in, targets any) (float64, error) {
-	if err := fill(n.inBuf, in, "input"); err != nil {
-		return 0, err
+	if err := layers.Fill(n.inBuf, in); err != nil {
+		return 0, fmt.Errorf("gan: input: %w", err)
 	}
 	if n.Kind != GenOnly {
-		if err := fill(n.tBuf, targets, "targets"); err != nil {
-			return 0, err
+		if err := layers.Fill(n.tBuf, targets); err != nil {
+			return 0, fmt.Errorf("gan: targets: %w", err)
 		}
 	}
 	defer n.vm.Reset() // stale values otherwise (DESIGN.md, Gorgonia traps)
@@ -281,17 +281,21 @@ func (n *Net) Run(in, targets any) (float64, error) {
 	if n.Kind == GenOnly {
 		return 0, nil
 	}
-	return scalar(n.Loss.Value())
+	loss, err := layers.Scalar(n.Loss.Value())
+	if err != nil {
+		return 0, fmt.Errorf("gan: loss: %w", err)
+	}
+	return loss, nil
 }
 
 // GradData returns the data of gradient k after a Run ([]float32 or []float64, in the
 // parameter's layout), valid until the next Run.
 func (n *Net) GradData(k int) (any, error) {
-	d, ok := n.Grads[k].Value().(tensor.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("gan: gradient %d is %T", k, n.Grads[k].Value())
+	d, err := layers.NodeData(n.Grads[k])
+	if err != nil {
+		return nil, fmt.Errorf("gan: gradient %d: %w", k, err)
 	}
-	return d.Data(), nil
+	return d, nil
 }
 
 // ImagesData returns the last run's generated images [B, C, H, W] (GenOnly, GANStep).
@@ -312,53 +316,3 @@ func (n *Net) LogitsData() (any, error) {
 
 // Close releases the machine.
 func (n *Net) Close() error { return n.vm.Close() }
-
-func fill(dst *tensor.Dense, src any, what string) error {
-	switch d := dst.Data().(type) {
-	case []float32:
-		s, ok := src.([]float32)
-		if !ok || len(s) != len(d) {
-			return fmt.Errorf("gan: %s: want %d float32 values, got %T of length %d", what, len(d), src, lenOf(src))
-		}
-		copy(d, s)
-	case []float64:
-		s, ok := src.([]float64)
-		if !ok || len(s) != len(d) {
-			return fmt.Errorf("gan: %s: want %d float64 values, got %T of length %d", what, len(d), src, lenOf(src))
-		}
-		copy(d, s)
-	}
-	return nil
-}
-
-func lenOf(v any) int {
-	switch s := v.(type) {
-	case []float32:
-		return len(s)
-	case []float64:
-		return len(s)
-	}
-	return -1
-}
-
-func scalar(v G.Value) (float64, error) {
-	switch s := v.(type) {
-	case *G.F32:
-		return float64(*s), nil
-	case *G.F64:
-		return float64(*s), nil
-	}
-	if d, ok := v.(tensor.Tensor); ok && d.Shape().TotalSize() == 1 {
-		switch x := d.Data().(type) {
-		case float32:
-			return float64(x), nil
-		case float64:
-			return x, nil
-		case []float32:
-			return float64(x[0]), nil
-		case []float64:
-			return x[0], nil
-		}
-	}
-	return 0, fmt.Errorf("gan: loss is %T, not a scalar", v)
-}

@@ -219,7 +219,7 @@ type Trainer struct {
 	real        []float32 // training images scaled to [-1, 1]
 	gen, disc   dcgan.Params
 	genS, discS [][]float32
-	gOpt, dOpt  *optimizer
+	gOpt, dOpt  *loop.Optimizer
 	genNet      *Net // GenOnly at Batch
 	dNet        *Net // DiscStep at 2·Batch
 	ganNet      *Net // GANStep at Batch
@@ -419,10 +419,10 @@ func (t *Trainer) restore(arrays [][]float32) error {
 		copy(s, arrays[i])
 	}
 	k := ng + nd
-	if err := t.gOpt.restore(arrays[k:k+len(t.gOpt.Slots)], t.st.GOptT); err != nil {
+	if err := t.gOpt.Restore(arrays[k:k+len(t.gOpt.Slots)], t.st.GOptT); err != nil {
 		return err
 	}
-	return t.dOpt.restore(arrays[k+len(t.gOpt.Slots):], t.st.DOptT)
+	return t.dOpt.Restore(arrays[k+len(t.gOpt.Slots):], t.st.DOptT)
 }
 
 // Params returns the model configuration and the (live) parameters.
@@ -535,7 +535,7 @@ func (t *Trainer) discStep(real []int, rng *rand.Rand, r *StepResult) error {
 		}
 		t.dg[k] = g.([]float32)
 	}
-	t.dOpt.step(t.discS, t.dg)
+	t.dOpt.Step(t.discS, t.dg, 1)
 	return nil
 }
 
@@ -560,7 +560,7 @@ func (t *Trainer) genStep(rng *rand.Rand, r *StepResult) error {
 		}
 		t.gg[k] = g.([]float32)
 	}
-	t.gOpt.step(t.genS, t.gg)
+	t.gOpt.Step(t.genS, t.gg, 1)
 	return nil
 }
 
@@ -658,7 +658,7 @@ func (t *Trainer) Run() error {
 		return fmt.Errorf("gan: %w", err)
 	}
 	flops := StepFLOPs(t.model, cfg.Batch)
-	start, cpu0, step0 := time.Now(), cpuTime(), t.st.Step
+	start, cpu0, step0 := time.Now(), loop.CPUTime(), t.st.Step
 	wStart, wCPU := start, cpu0
 	for t.st.Step < stop {
 		r, err := t.Step()
@@ -686,7 +686,7 @@ func (t *Trainer) Run() error {
 		// a metrics line closes a window; a stop before Steps (MaxSteps) keeps the window open
 		// in the checkpoint, so a resumed run writes the lines of an uninterrupted one
 		if s%int64(cfg.LogEvery) == 0 || s == cfg.Steps || evalNow || warn != "" {
-			now, cpu := time.Now(), cpuTime()
+			now, cpu := time.Now(), loop.CPUTime()
 			m := Metrics{Step: s, Warning: warn}
 			k := float64(w.Steps)
 			m.DLoss, m.GLoss, m.DReal, m.DFake = w.Sums[0]/k, w.Sums[1]/k, w.Sums[2]/k, w.Sums[3]/k
@@ -716,7 +716,7 @@ func (t *Trainer) Run() error {
 				return err
 			}
 			t.st.Window = window{}
-			wStart, wCPU = time.Now(), cpuTime()
+			wStart, wCPU = time.Now(), loop.CPUTime()
 			if cfg.Plot {
 				if err := t.plot(); err != nil {
 					return err

@@ -2,8 +2,6 @@ package gan
 
 import (
 	"fmt"
-	"syscall"
-	"time"
 
 	"github.com/gendl/gendl/models/dcgan"
 	"github.com/gendl/gendl/onnx"
@@ -15,15 +13,6 @@ func writeFile(path string, data []byte) error {
 		return fmt.Errorf("gan: %w", err)
 	}
 	return nil
-}
-
-// cpuTime returns the process's user + system CPU time (0 where unavailable).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // MACs returns the multiply-adds of one image through the generator and the discriminator

@@ -35,25 +35,11 @@ func valueData(op fmt.Stringer, v G.Value, shape []int) (any, tensor.Dtype, erro
 
 // scalarValue returns the value of a scalar op input as float64.
 func scalarValue(op fmt.Stringer, v G.Value) (float64, error) {
-	switch s := v.(type) {
-	case *G.F32:
-		return float64(*s), nil
-	case *G.F64:
-		return float64(*s), nil
+	x, err := Scalar(v)
+	if err != nil {
+		return 0, fmt.Errorf("layers: %v: input is %T, want a scalar", op, v)
 	}
-	if d, ok := v.(tensor.Tensor); ok && d.Shape().TotalSize() == 1 {
-		switch x := d.Data().(type) {
-		case float32:
-			return float64(x), nil
-		case float64:
-			return x, nil
-		case []float32:
-			return float64(x[0]), nil
-		case []float64:
-			return x[0], nil
-		}
-	}
-	return 0, fmt.Errorf("layers: %v: input is %T, want a scalar", op, v)
+	return x, nil
 }
 
 // dense wraps data ([]float32 or []float64) as a tensor of the given shape.

@@ -1,7 +1,8 @@
 // Package loop holds what gendl's training loops share, whatever the model: checkpoint files
 // (atomic, CRC-checked, keep the last N plus the best), the optimizers with their state
-// (RMSprop and Adam with Keras' constants, global-norm clipping), progress reporting (a bar
-// with ETA on a terminal, plain lines otherwise), metrics.jsonl, and loss-curve PNGs. It has
+// (RMSprop and Adam with Keras' constants, Adam's beta1 settable; global-norm and element-wise
+// value clipping), progress reporting (a bar with ETA on a terminal, plain lines otherwise),
+// metrics.jsonl, and loss-curve PNGs. It has
 // no Gorgonia code: parameters and gradients are plain float32 slices.
 //
 // # Checkpoint files (little-endian)

@@ -2,12 +2,14 @@ package loop
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 type header struct {
@@ -134,5 +136,86 @@ func TestJSONLAndPlot(t *testing.T) {
 	}
 	if _, err := PlotPNG("t", "x", "y", []Series{{Name: "nan", X: []float64{1}, Y: []float64{math.NaN()}}}); err == nil {
 		t.Error("nothing to draw: no error")
+	}
+}
+
+// refAdam is Keras' Adam in float64 (lr_t = lr·sqrt(1-β2^t)/(1-β1^t); p -= lr_t·m/(sqrt(v)+ε)),
+// with Keras' clipvalue applied to the gradient first: the reference for WithBeta1 and
+// WithClipValue.
+func refAdam(p []float64, grads [][]float64, lr, b1, clip float64) {
+	m, v := make([]float64, len(p)), make([]float64, len(p))
+	for t, g := range grads {
+		lrt := lr * math.Sqrt(1-math.Pow(0.999, float64(t+1))) / (1 - math.Pow(b1, float64(t+1)))
+		for i := range p {
+			gi := g[i]
+			if clip > 0 {
+				gi = math.Min(math.Max(gi, -clip), clip)
+			}
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = 0.999*v[i] + 0.001*gi*gi
+			p[i] -= lrt * m[i] / (math.Sqrt(v[i]) + 1e-7)
+		}
+	}
+}
+
+func TestOptimizerBeta1AndClipValue(t *testing.T) {
+	grads := [][]float64{{0.5, -2, 3, 0.1}, {-0.25, 4, 1.5, -3}, {1, -1, 0.75, 2}}
+	for _, c := range []struct {
+		b1, clip float64
+	}{{0.9, 0}, {0.5, 0}, {0.5, 1}, {0, 0.8}} {
+		o, err := NewOptimizer(Adam, 1e-2, []int{4}, WithBeta1(c.b1), WithClipValue(c.clip))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := [][]float32{{0.1, 0.2, -0.3, 0.4}}
+		want := []float64{0.1, 0.2, -0.3, 0.4}
+		for _, g := range grads {
+			g32 := make([]float32, len(g))
+			for i, v := range g {
+				g32[i] = float32(v)
+			}
+			o.Step(p, [][]float32{g32}, 1)
+		}
+		refAdam(want, grads, 1e-2, c.b1, c.clip)
+		// float32 arithmetic against float64: |got-want| <= 1e-6 + 1e-5·|want|.
+		for i, w := range want {
+			if d := math.Abs(float64(p[0][i]) - w); d > 1e-6+1e-5*math.Abs(w) {
+				t.Errorf("beta1 %g clip %g: parameter %d = %g, want %g", c.b1, c.clip, i, p[0][i], w)
+			}
+		}
+	}
+	// The default is Keras' beta1 0.9, bit for bit.
+	a, _ := NewOptimizer(Adam, 1e-3, []int{2})
+	b, _ := NewOptimizer(Adam, 1e-3, []int{2}, WithBeta1(0.9))
+	pa, pb := [][]float32{{1, 2}}, [][]float32{{1, 2}}
+	for range 3 {
+		a.Step(pa, [][]float32{{0.3, -0.7}}, 0.5)
+		b.Step(pb, [][]float32{{0.3, -0.7}}, 0.5)
+	}
+	if pa[0][0] != pb[0][0] || pa[0][1] != pb[0][1] {
+		t.Errorf("WithBeta1(0.9) gives %v, the default %v", pb, pa)
+	}
+	for _, opt := range []Option{WithBeta1(1), WithBeta1(-0.1), WithClipValue(-1), WithClipValue(math.Inf(1)), WithClipValue(math.NaN())} {
+		if _, err := NewOptimizer(Adam, 1e-3, []int{1}, opt); err == nil {
+			t.Error("an out-of-range beta1 or clip value gave no error")
+		}
+	}
+}
+
+// Plain progress lines: none before an interval has passed except at an epoch's end, in the
+// caller's format when one is given.
+func TestLinesFunc(t *testing.T) {
+	var b strings.Builder
+	hook := LinesFunc(&b, time.Hour, func(p Progress) string { return fmt.Sprintf("e%d b%d/%d\n", p.Epoch, p.Batch, p.Batches) })
+	for i := 1; i <= 3; i++ {
+		hook(Progress{Epoch: 1, Batch: i, Batches: 3})
+	}
+	if got, want := b.String(), "e1 b3/3\n"; got != want {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	b.Reset()
+	Lines(&b, time.Hour)(Progress{Epoch: 2, Epochs: 2, Batch: 1, Batches: 1, EpochLoss: 1.5, Unit: "nats"})
+	if !strings.HasPrefix(b.String(), "epoch 2/2 batch 1/1 loss 1.5000 nats ") {
+		t.Errorf("default line %q", b.String())
 	}
 }

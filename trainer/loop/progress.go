@@ -48,6 +48,11 @@ func CheckProgressMode(mode string) error {
 // log lines should go through (with a bar, lines clear it first). The hook is nil for
 // ProgressOff. every is the interval between plain lines (0: 10 s).
 func Reporter(mode string, log io.Writer, every time.Duration) (io.Writer, func(Progress)) {
+	return ReporterFunc(mode, log, every, nil)
+}
+
+// ReporterFunc is Reporter with plain lines formatted by line (nil: Lines' format).
+func ReporterFunc(mode string, log io.Writer, every time.Duration, line func(Progress) string) (io.Writer, func(Progress)) {
 	if mode == ProgressAuto {
 		mode = ProgressLines
 		if IsTerminal(log) {
@@ -59,7 +64,7 @@ func Reporter(mode string, log io.Writer, every time.Duration) (io.Writer, func(
 		b := &barLog{w: log}
 		return b, b.step
 	case ProgressLines:
-		return log, Lines(log, every)
+		return log, LinesFunc(log, every, line)
 	}
 	return log, nil
 }
@@ -67,8 +72,17 @@ func Reporter(mode string, log io.Writer, every time.Duration) (io.Writer, func(
 // Lines returns a step hook that writes a plain progress line to w at most every `every`
 // (0: 10 s) and at the end of each epoch.
 func Lines(w io.Writer, every time.Duration) func(Progress) {
+	return LinesFunc(w, every, nil)
+}
+
+// LinesFunc is Lines with each line formatted by line (nil: Lines' format, which ends in a
+// newline as line's result must).
+func LinesFunc(w io.Writer, every time.Duration, line func(Progress) string) func(Progress) {
 	if every <= 0 {
 		every = 10 * time.Second
+	}
+	if line == nil {
+		line = defaultLine
 	}
 	var last time.Time
 	return func(p Progress) {
@@ -80,10 +94,14 @@ func Lines(w io.Writer, every time.Duration) func(Progress) {
 			return
 		}
 		last = now
-		fmt.Fprintf(w, "epoch %d/%d batch %d/%d loss %.4f %s %.3f s/step %.1f GFLOP/s ETA %s\n",
-			p.Epoch, p.Epochs, p.Batch, p.Batches, p.EpochLoss, p.Unit, p.PerStep.Seconds(),
-			p.GFLOPs, p.ETA.Round(time.Second))
+		io.WriteString(w, line(p))
 	}
+}
+
+func defaultLine(p Progress) string {
+	return fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4f %s %.3f s/step %.1f GFLOP/s ETA %s\n",
+		p.Epoch, p.Epochs, p.Batch, p.Batches, p.EpochLoss, p.Unit, p.PerStep.Seconds(),
+		p.GFLOPs, p.ETA.Round(time.Second))
 }
 
 // barLog shows a progress bar with ETA: one bar per epoch, the epoch's mean loss and the

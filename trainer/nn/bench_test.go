@@ -2,13 +2,12 @@ package nn
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	"gorgonia.org/tensor"
 
 	"github.com/gendl/gendl/models/charlstm"
+	"github.com/gendl/gendl/trainer/loop"
 )
 
 // BenchmarkTrainStep runs one forward+backward pass of the book's configuration: 91 runes
@@ -52,25 +51,16 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := loop.CPUTime()
 				for range b.N {
 					if _, err := net.Run(x, y); err != nil {
 						b.Fatal(err)
 					}
 				}
-				cpu := cpuTime() - cpu0
+				cpu := loop.CPUTime() - cpu0
 				b.ReportMetric(StepFLOPs(cfg, batch)/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
 				b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}
-}
-
-// cpuTime returns the user+system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

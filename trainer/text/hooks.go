@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,25 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
+	"github.com/gendl/gendl/trainer/loop"
 )
 
-// Progress is what a step hook sees after every optimizer step.
-type Progress struct {
-	// Epoch (from 1) of Epochs; Batch batches of its Batches are done.
-	Epoch, Epochs  int
-	Batch, Batches int
-	// Step counts the optimizer updates.
-	Step int64
-	// Loss is this batch's loss and EpochLoss the epoch's mean so far, nats/char.
-	Loss, EpochLoss float64
-	// PerStep is the mean step time of this epoch (since this process started it); ETA
-	// extrapolates it to the end of the run.
-	PerStep, ETA time.Duration
-	// GFLOPs is the rate of the step's matrix products (nn.StepFLOPs).
-	GFLOPs float64
-}
+// Progress is what a step hook sees after every optimizer step (trainer/loop's; Loss and
+// EpochLoss are in nats/char).
+type Progress = loop.Progress
 
 // Hooks are attached to Run from outside; Train attaches the default ones (progress,
 // samples, the loss plot). A hook's error stops the run.
@@ -125,65 +111,10 @@ func ReadSteps(path string) ([]StepLoss, error) {
 	return out, nil
 }
 
-// progressLines returns a step hook that writes a plain progress line to w at most every
-// `every` and at the end of each epoch.
-func progressLines(w io.Writer, every time.Duration) func(Progress) {
-	if every <= 0 {
-		every = 10 * time.Second
-	}
-	var last time.Time
-	return func(p Progress) {
-		now := time.Now()
-		if last.IsZero() {
-			last = now // the first line after one interval, not after the first step
-		}
-		if now.Sub(last) < every && p.Batch != p.Batches {
-			return
-		}
-		last = now
-		fmt.Fprintf(w, "epoch %d/%d batch %d/%d loss %.4f nats/char (%.3f bits/char) %.2f s/step %.1f GFLOP/s ETA %s\n",
-			p.Epoch, p.Epochs, p.Batch, p.Batches, p.EpochLoss, p.EpochLoss/math.Ln2, p.PerStep.Seconds(),
-			p.GFLOPs, p.ETA.Round(time.Second))
-	}
-}
-
-// barLog shows a progress bar with ETA on a terminal: one bar per epoch, the epoch's mean
-// loss and the run's ETA in its description. Log lines written through it clear the bar
-// first (it redraws at the next step).
-type barLog struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
-}
-
-func (b *barLog) Write(p []byte) (int, error) {
-	if b.bar != nil {
-		b.bar.Clear()
-	}
-	return b.w.Write(p)
-}
-
-func (b *barLog) step(p Progress) {
-	if b.bar == nil || b.bar.GetMax() != p.Batches {
-		b.bar = progressbar.NewOptions(p.Batches,
-			progressbar.OptionSetWriter(b.w),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
-	b.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f run ETA %s", p.Epoch, p.Epochs, p.EpochLoss, p.ETA.Round(time.Second)))
-	b.bar.Set(p.Batch)
-	if p.Batch == p.Batches {
-		b.bar.Finish()
-		b.bar = nil
-	}
-}
-
-// isTerminal tells whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// progressLine formats a plain progress line (loop.LinesFunc writes one at most every
+// --progress-every and at the end of each epoch).
+func progressLine(p Progress) string {
+	return fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4f nats/char (%.3f bits/char) %.2f s/step %.1f GFLOP/s ETA %s\n",
+		p.Epoch, p.Epochs, p.Batch, p.Batches, p.EpochLoss, p.EpochLoss/math.Ln2, p.PerStep.Seconds(),
+		p.GFLOPs, p.ETA.Round(time.Second))
 }

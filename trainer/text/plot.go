@@ -1,9 +1,7 @@
 package text
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
@@ -17,31 +15,17 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gendl/gendl/onnx"
+	"github.com/gendl/gendl/trainer/loop"
 )
 
 // ReadMetrics reads a metrics.jsonl file, sorted by epoch; an epoch written twice (a run
 // resumed from a checkpoint before the file's end) keeps its last line.
 func ReadMetrics(path string) ([]Metrics, error) {
-	f, err := os.Open(path)
+	out, err := loop.ReadJSONL(path, func(m Metrics) int { return m.Epoch })
 	if err != nil {
-		return nil, fmt.Errorf("text: %w", err)
-	}
-	defer f.Close()
-	byEpoch := map[int]Metrics{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		var m Metrics
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("text: %s line %d: %w", path, n, err)
-		}
-		byEpoch[m.Epoch] = m
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("text: %s: %w", path, err)
-	}
-	out := make([]Metrics, 0, len(byEpoch))
-	for _, m := range byEpoch {
-		out = append(out, m)
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Metrics) int { return a.Epoch - b.Epoch })
 	return out, nil
@@ -138,7 +122,7 @@ func plotHook(t *Trainer, _ Metrics) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(t.dir, PlotName), png)
+	return onnx.WriteFileAtomic(filepath.Join(t.dir, PlotName), png)
 }
 
 // stepTicks labels an axis at the largest round step (1, 2 or 5 times a power of ten) that

@@ -10,11 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gendl/gendl/models/charlstm"
 	"github.com/gendl/gendl/trainer/corpus"
+	"github.com/gendl/gendl/trainer/loop"
 	"github.com/gendl/gendl/trainer/nn"
 )
 
@@ -79,10 +79,10 @@ type Config struct {
 
 // Progress modes (Config.Progress).
 const (
-	ProgressAuto  = ""
-	ProgressBar   = "bar"
-	ProgressLines = "lines"
-	ProgressOff   = "off"
+	ProgressAuto  = loop.ProgressAuto
+	ProgressBar   = loop.ProgressBar
+	ProgressLines = loop.ProgressLines
+	ProgressOff   = loop.ProgressOff
 )
 
 // Defaults returns the book's settings: maxlen 60, step 3, LSTM(128), batch 128, RMSprop
@@ -153,7 +153,7 @@ type Trainer struct {
 	data   *corpus.Corpus
 	params *charlstm.Params
 	slices [][]float32 // parameter data, nn.ParamShapes order; aliases params
-	opt    *optimizer
+	opt    *loop.Optimizer
 	net    *nn.Net // training graph (with gradients)
 	eval   *nn.Net // forward-only graph for validation
 	grads  [][]float32
@@ -164,7 +164,7 @@ type Trainer struct {
 
 	// last good state, for roll-back on divergence
 	good      [][]float32
-	goodOpt   *optimizer
+	goodOpt   *loop.Optimizer
 	goodEpoch int
 
 	// steps are the per-step losses not yet appended to StepsName (Save appends them).
@@ -199,7 +199,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t := &Trainer{log: cfg.Log, dir: dir}
 	var arrays [][]float32
 	if cfg.Resume {
-		path, err := latestCheckpoint(dir)
+		path, err := loop.LatestCheckpoint(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	for _, s := range t.slices {
 		sizes = append(sizes, len(s))
 	}
-	if t.opt, err = newOptimizer(cfg.Optimizer, cfg.LR, sizes); err != nil {
+	if t.opt, err = loop.NewOptimizer(cfg.Optimizer, cfg.LR, sizes); err != nil {
 		return nil, err
 	}
 	if cfg.Resume {
@@ -322,14 +322,9 @@ func (t *Trainer) restore(arrays [][]float32) error {
 		}
 		copy(s, arrays[i])
 	}
-	for i, s := range t.opt.Slots {
-		a := arrays[len(t.slices)+i]
-		if len(a) != len(s) {
-			return fmt.Errorf("text: checkpoint optimizer slot %d has %d values, want %d", i, len(a), len(s))
-		}
-		copy(s, a)
+	if err := t.opt.Restore(arrays[len(t.slices):], t.st.OptT); err != nil {
+		return fmt.Errorf("text: checkpoint: %w", err)
 	}
-	t.opt.T = t.st.OptT
 	return nil
 }
 
@@ -374,8 +369,8 @@ func (t *Trainer) trainStep(order []int, b int) (float64, int, error) {
 		}
 		t.grads[k] = g.([]float32)
 	}
-	scale, _ := clipScale(t.grads, t.cfg.Clip)
-	t.opt.step(t.slices, t.grads, scale)
+	scale, _ := loop.ClipScale(t.grads, t.cfg.Clip)
+	t.opt.Step(t.slices, t.grads, scale)
 	t.st.Step++
 	return loss, chars, nil
 }
@@ -413,14 +408,14 @@ func (t *Trainer) Evaluate(s corpus.Split) (float64, error) {
 
 // snapshot remembers the current parameters and optimizer state as the last good ones.
 func (t *Trainer) snapshot() {
-	t.good = cloneSlices(t.slices)
-	t.goodOpt = t.opt.clone()
+	t.good = loop.CloneSlices(t.slices)
+	t.goodOpt = t.opt.Clone()
 	t.goodEpoch = t.st.Epoch
 }
 
 func (t *Trainer) rollback() {
-	copySlices(t.slices, t.good)
-	copySlices(t.opt.Slots, t.goodOpt.Slots)
+	loop.CopySlices(t.slices, t.good)
+	loop.CopySlices(t.opt.Slots, t.goodOpt.Slots)
 	t.opt.T = t.goodOpt.T
 }
 
@@ -448,15 +443,15 @@ func (t *Trainer) Save(best bool) error {
 	st.Optimizer, st.LR, st.OptT, st.Seed = t.opt.Name, t.opt.LR, t.opt.T, t.cfg.Seed
 	st.NParams = len(t.slices)
 	arrays := append(append([][]float32(nil), t.slices...), t.opt.Slots...)
-	if err := writeCheckpoint(filepath.Join(t.dir, checkpointName(st.Step)), &st, arrays); err != nil {
+	if err := loop.WriteCheckpoint(filepath.Join(t.dir, loop.CheckpointName(st.Step)), &st, arrays); err != nil {
 		return err
 	}
 	if best {
-		if err := writeCheckpoint(filepath.Join(t.dir, BestName), &st, arrays); err != nil {
+		if err := loop.WriteCheckpoint(filepath.Join(t.dir, BestName), &st, arrays); err != nil {
 			return err
 		}
 	}
-	return pruneCheckpoints(t.dir, t.cfg.KeepLast)
+	return loop.PruneCheckpoints(t.dir, t.cfg.KeepLast)
 }
 
 // Run trains until cfg.Epochs epochs or cfg.MaxSteps steps are done. It returns the losses
@@ -499,6 +494,7 @@ func (t *Trainer) Run() ([]float64, error) {
 			if len(t.Hooks.Step) > 0 {
 				per := time.Since(epochStart) / time.Duration(t.st.Batch-doneAtStart)
 				p := Progress{
+					Unit:  "nats/char",
 					Epoch: t.st.Epoch + 1, Epochs: cfg.Epochs, Batch: t.st.Batch, Batches: nb, Step: t.st.Step,
 					Loss: loss, EpochLoss: t.st.EpochLoss / float64(t.st.EpochChars), PerStep: per,
 					ETA:    time.Duration(nb-t.st.Batch)*per + time.Duration((cfg.Epochs-t.st.Epoch-1)*nb)*per,
@@ -525,7 +521,7 @@ func (t *Trainer) Run() ([]float64, error) {
 			m.ValLoss, m.ValBPC = val, val/math.Ln2
 			score = val
 		}
-		m.Elapsed, m.CPU = time.Since(start).Seconds(), cpuSeconds()
+		m.Elapsed, m.CPU = time.Since(start).Seconds(), loop.CPUTime().Seconds()
 		line := fmt.Sprintf("epoch %d: train %.4f nats/char (%.3f bits/char)", m.Epoch, m.TrainLoss, m.TrainBPC)
 		if m.ValLoss != 0 {
 			line += fmt.Sprintf(", validation %.4f nats/char (%.3f bits/char)", m.ValLoss, m.ValBPC)
@@ -569,32 +565,11 @@ func (t *Trainer) Run() ([]float64, error) {
 	return losses, nil
 }
 
-// cpuSeconds returns the process's user+system CPU time in seconds (0 if unavailable).
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
 func (t *Trainer) appendMetrics(m Metrics) error {
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		return fmt.Errorf("text: %w", err)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(filepath.Join(t.dir, "metrics.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("text: %w", err)
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return loop.AppendJSONL(filepath.Join(t.dir, "metrics.jsonl"), m)
 }
 
 // Export writes the model to path as ONNX (charlstm.ExportFile: atomic), with the training
@@ -655,20 +630,10 @@ func Train(cfg Config) error {
 // attachHooks attaches Train's hooks as the (possibly resumed) configuration says.
 func (t *Trainer) attachHooks() {
 	cfg := t.cfg
-	mode := cfg.Progress
-	if mode == ProgressAuto {
-		mode = ProgressLines
-		if isTerminal(t.log) {
-			mode = ProgressBar
-		}
-	}
-	switch mode {
-	case ProgressBar:
-		b := &barLog{w: t.log}
-		t.log = b // log lines clear the bar first
-		t.Hooks.Step = append(t.Hooks.Step, b.step)
-	case ProgressLines:
-		t.Hooks.Step = append(t.Hooks.Step, progressLines(t.log, cfg.ProgressEvery))
+	log, hook := loop.ReporterFunc(cfg.Progress, t.log, cfg.ProgressEvery, progressLine)
+	t.log = log // with a bar, log lines clear it first
+	if hook != nil {
+		t.Hooks.Step = append(t.Hooks.Step, hook)
 	}
 	if cfg.SampleLength > 0 {
 		t.Hooks.Epoch = append(t.Hooks.Epoch, sampleHook(cfg.SampleLength, cfg.SampleTemperatures))

@@ -19,6 +19,7 @@ import (
 	"github.com/gendl/gendl/runtime/engine"
 	rt "github.com/gendl/gendl/runtime/tensor"
 	"github.com/gendl/gendl/trainer/corpus"
+	"github.com/gendl/gendl/trainer/loop"
 	"github.com/gendl/gendl/trainer/nn"
 )
 
@@ -245,7 +246,7 @@ func TestCheckpointDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.Close()
-	path, err := latestCheckpoint(cfg.CheckpointDir)
+	path, err := loop.LatestCheckpoint(cfg.CheckpointDir)
 	if err != nil || path == "" {
 		t.Fatalf("latest checkpoint %q, %v", path, err)
 	}
@@ -261,7 +262,7 @@ func TestCheckpointDamage(t *testing.T) {
 		{"truncated", data[:len(data)/2], "truncated or damaged"},
 		{"empty", nil, "not a gendl checkpoint"},
 		{"magic", append([]byte("XXXXXXXX"), data[8:]...), "not a gendl checkpoint"},
-		{"version", append(append([]byte(ckptMagic), 9, 0, 0, 0), data[12:]...), "format version 9"},
+		{"version", append(append([]byte("GENDLCKP"), 9, 0, 0, 0), data[12:]...), "format version 9"},
 		{"flipped", flip(data, len(data)-100), "truncated or damaged"},
 	} {
 		if err := os.WriteFile(path, tc.data, 0o644); err != nil {

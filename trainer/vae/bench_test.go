@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gendl/gendl/models/vae"
+	"github.com/gendl/gendl/trainer/loop"
 	"github.com/gendl/gendl/trainer/nn"
 )
 
@@ -36,13 +37,13 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0 := loop.CPUTime(), time.Now()
 	for range b.N {
 		if _, err := net.Run(x, eps); err != nil {
 			b.Fatal(err)
 		}
 	}
-	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	wall, cpu := time.Since(t0), loop.CPUTime()-cpu0
 	flops := StepFLOPs(c, B) * float64(b.N)
 	b.ReportMetric(flops/wall.Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/s-cpu")

@@ -267,86 +267,39 @@ type Result struct {
 // gradients). x holds Batch images [B, C, H, W] and eps Batch noise vectors [B, L], both
 // []float32 or []float64 as the parameters.
 func (n *Net) Run(x, eps any) (Result, error) {
-	if err := fill(n.xbuf, x, "images"); err != nil {
-		return Result{}, err
+	if err := layers.Fill(n.xbuf, x); err != nil {
+		return Result{}, fmt.Errorf("vae: images: %w", err)
 	}
-	if err := fill(n.epsbuf, eps, "noise"); err != nil {
-		return Result{}, err
+	if err := layers.Fill(n.epsbuf, eps); err != nil {
+		return Result{}, fmt.Errorf("vae: noise: %w", err)
 	}
 	defer n.vm.Reset() // stale values otherwise (DESIGN.md, Gorgonia traps)
 	if err := n.vm.RunAll(); err != nil {
 		return Result{}, fmt.Errorf("vae: run: %w", err)
 	}
 	var r Result
-	var err error
-	if r.BCE, err = scalar(n.BCE.Value()); err != nil {
-		return r, err
-	}
-	if r.KL, err = scalar(n.KL.Value()); err != nil {
-		return r, err
-	}
-	r.Loss, err = scalar(n.Loss.Value())
-	return r, err
-}
-
-func fill(dst *tensor.Dense, src any, what string) error {
-	switch d := dst.Data().(type) {
-	case []float32:
-		s, ok := src.([]float32)
-		if !ok || len(s) != len(d) {
-			return fmt.Errorf("vae: %s: want %d float32 values, got %T of length %d", what, len(d), src, lenOf(src))
+	for _, o := range []struct {
+		name string
+		node *G.Node
+		dst  *float64
+	}{{"BCE", n.BCE, &r.BCE}, {"KL", n.KL, &r.KL}, {"loss", n.Loss, &r.Loss}} {
+		v, err := layers.Scalar(o.node.Value())
+		if err != nil {
+			return r, fmt.Errorf("vae: %s: %w", o.name, err)
 		}
-		copy(d, s)
-	case []float64:
-		s, ok := src.([]float64)
-		if !ok || len(s) != len(d) {
-			return fmt.Errorf("vae: %s: want %d float64 values, got %T of length %d", what, len(d), src, lenOf(src))
-		}
-		copy(d, s)
+		*o.dst = v
 	}
-	return nil
-}
-
-func lenOf(v any) int {
-	switch s := v.(type) {
-	case []float32:
-		return len(s)
-	case []float64:
-		return len(s)
-	}
-	return -1
-}
-
-func scalar(v G.Value) (float64, error) {
-	switch s := v.(type) {
-	case *G.F32:
-		return float64(*s), nil
-	case *G.F64:
-		return float64(*s), nil
-	}
-	if d, ok := v.(tensor.Tensor); ok && d.Shape().TotalSize() == 1 {
-		switch x := d.Data().(type) {
-		case float32:
-			return float64(x), nil
-		case float64:
-			return x, nil
-		case []float32:
-			return float64(x[0]), nil
-		case []float64:
-			return x[0], nil
-		}
-	}
-	return 0, fmt.Errorf("vae: loss is %T, not a scalar", v)
+	return r, nil
 }
 
 // GradData returns the data of gradient k after a Run ([]float32 or []float64, in the
 // parameter's layout), valid until the next Run.
 func (n *Net) GradData(k int) (any, error) {
-	d, ok := n.Grads[k].Value().(tensor.Tensor)
-	if !ok {
-		return nil, fmt.Errorf("vae: gradient of %s is %T", n.Params[k].Name(), n.Grads[k].Value())
+	d, err := layers.NodeData(n.Grads[k])
+	if err != nil {
+		return nil, fmt.Errorf("vae: gradient of %s: %w", n.Params[k].Name(), err)
 	}
-	return d.Data(), nil
+	return d, nil
 }
 
 // Outputs returns copies of the last run's z_mean, z_log_var [B, L] and logits [B, C, H, W]

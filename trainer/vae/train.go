@@ -412,7 +412,7 @@ func (t *Trainer) Run() ([]float64, error) {
 	var losses []float64
 	for t.st.Epoch < cfg.Epochs {
 		order := t.order(t.st.Epoch)
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), loop.CPUTime()
 		done0 := t.st.Batch
 		for t.st.Batch < nb {
 			if cfg.MaxSteps > 0 && t.st.Step >= cfg.MaxSteps {
@@ -442,7 +442,7 @@ func (t *Trainer) Run() ([]float64, error) {
 			}
 		}
 		m := Metrics{Epoch: t.st.Epoch + 1, Step: t.st.Step, TrainLoss: t.st.EpochLoss / float64(t.st.EpochImages)}
-		m.Seconds, m.CPUSeconds = time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds()
+		m.Seconds, m.CPUSeconds = time.Since(start).Seconds(), (loop.CPUTime() - cpu0).Seconds()
 		if steps := t.st.Batch - done0; steps > 0 && m.Seconds > 0 {
 			m.GFLOPs = flops * float64(steps) / m.Seconds / 1e9
 		}

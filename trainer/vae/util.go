@@ -2,8 +2,6 @@ package vae
 
 import (
 	"fmt"
-	"syscall"
-	"time"
 
 	"github.com/gendl/gendl/models/vae"
 	"github.com/gendl/gendl/onnx"
@@ -15,15 +13,6 @@ func writeFile(path string, data []byte) error {
 		return fmt.Errorf("vae: %w", err)
 	}
 	return nil
-}
-
-// cpuTime returns the process's user + system CPU time (0 where unavailable).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // StepFLOPs counts the floating-point operations of one training step at the given batch:

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gendl/gendl/trainer/classifier"
-	"github.com/gendl/gendl/trainer/loop"
 )
 
 func classifierCommand() *cli.Command {
@@ -21,13 +19,7 @@ func classifierCommand() *cli.Command {
 			"loss and accuracy after every epoch, writes checkpoints, metrics.jsonl and loss.png to\n" +
 			"--checkpoint-dir, and exports --out for `gendl-train eval gan --classifier`.\n" +
 			"With --resume it continues the latest checkpoint exactly, with the stored settings.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dataset", Value: d.Dataset, Usage: "mnist, fashion-mnist, or a folder of images (subdirectories are classes)"},
-			&cli.StringFlag{Name: "data-dir", Usage: "directory of the MNIST or Fashion-MNIST IDX files (default: located automatically)"},
-			&cli.IntFlag{Name: "image-size", Usage: "folder datasets: resize images to this height and width (default 28)"},
-			&cli.IntFlag{Name: "channels", Usage: "folder datasets: 1 (grayscale, default) or 3 (RGB)"},
-			&cli.IntFlag{Name: "limit", Usage: "use at most N training images (0: all)"},
-			&cli.IntFlag{Name: "test-limit", Usage: "use at most N test images (0: all)"},
+		Flags: concat(imageDataFlags(d.Dataset, "mnist, fashion-mnist, or a folder of images (subdirectories are classes)", true), []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: "clf.onnx", Usage: "exported classifier"},
 			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "epochs to train (in total, when resuming)"},
 			&cli.StringFlag{Name: "filters", Value: joinInts(d.Filters), Usage: "comma-separated filters of the stride-2 convolutions"},
@@ -40,22 +32,18 @@ func classifierCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed (initialisation, batch order, dropout)"},
 			&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints, metrics.jsonl, loss.png (default: --out without extension + .train)"},
 			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue from the latest checkpoint in --checkpoint-dir"},
+			resumeFlag(),
 			&cli.Int64Flag{Name: "max-steps", Usage: "stop after N optimizer steps in total, without exporting (0: no limit)"},
 			&cli.BoolFlag{Name: "plot", Value: d.Plot, Usage: "redraw loss.png after every epoch (--plot=false: off)"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (a bar with ETA on a terminal, plain lines otherwise), bar, lines or off"},
-		},
+			progressFlag(),
+		}),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("classifier: unexpected argument %q", c.Args().First())
+			if err := noArgs(c, "classifier"); err != nil {
+				return err
 			}
-			filters, err := parseInts(c.String("filters"))
+			filters, err := intsFlag(c, "classifier", "filters")
 			if err != nil {
-				return fmt.Errorf("classifier: --filters: %w", err)
-			}
-			progress := c.String("progress")
-			if progress == "auto" {
-				progress = loop.ProgressAuto
+				return err
 			}
 			return classifier.Train(classifier.Config{
 				Dataset: c.String("dataset"), DataDir: c.String("data-dir"), ImageSize: c.Int("image-size"),
@@ -64,7 +52,7 @@ func classifierCommand() *cli.Command {
 				Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"), Optimizer: c.String("optimizer"),
 				Seed: c.Uint64("seed"), Out: c.String("out"), CheckpointDir: c.String("checkpoint-dir"),
 				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
-				Plot: c.Bool("plot"), Progress: progress, Log: os.Stderr,
+				Plot: c.Bool("plot"), Progress: progressMode(c), Log: os.Stderr,
 			})
 		},
 	}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gendl/gendl/trainer/gan"
-	"github.com/gendl/gendl/trainer/loop"
 )
 
 func ganCommand() *cli.Command {
@@ -27,12 +25,7 @@ func ganCommand() *cli.Command {
 			"every --eval-every steps (classifier inception score) and keeps the best one as best.onnx.\n" +
 			"With --resume it continues the latest checkpoint exactly, with the stored settings (only --steps,\n" +
 			"--out, --checkpoint-dir, --data-dir, the evaluation and the reporting flags come from the command line).",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dataset", Value: d.Dataset, Usage: "mnist, fashion-mnist, or a folder of images"},
-			&cli.StringFlag{Name: "data-dir", Usage: "directory of the MNIST or Fashion-MNIST IDX files (default: located automatically)"},
-			&cli.IntFlag{Name: "image-size", Usage: "folder datasets: resize images to this height and width (default 28)"},
-			&cli.IntFlag{Name: "channels", Usage: "folder datasets: 1 (grayscale, default) or 3 (RGB)"},
-			&cli.IntFlag{Name: "limit", Usage: "use at most N training images (0: all)"},
+		Flags: concat(imageDataFlags(d.Dataset, "mnist, fashion-mnist, or a folder of images", false), []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: "gan.onnx", Usage: "exported generator"},
 			&cli.Int64Flag{Name: "steps", Value: d.Steps, Usage: "training steps (in total, when resuming)"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "real images per step (the discriminator sees as many fakes)"},
@@ -54,7 +47,7 @@ func ganCommand() *cli.Command {
 			&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints, metrics.jsonl, loss.png, sample grids (default: --out without extension + .train)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 1000, Usage: "steps between checkpoints"},
 			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue from the latest checkpoint in --checkpoint-dir"},
+			resumeFlag(),
 			&cli.Int64Flag{Name: "max-steps", Usage: "stop this process after N steps in total, without exporting (0: --steps)"},
 			&cli.IntFlag{Name: "sample-every", Value: d.SampleEvery, Usage: "steps between sample grids (0: only at the end)"},
 			&cli.IntFlag{Name: "samples", Value: d.SampleCount, Usage: "images per sample grid (0: no grids)"},
@@ -63,23 +56,19 @@ func ganCommand() *cli.Command {
 			&cli.IntFlag{Name: "eval-every", Usage: "steps between inception scores (0: only at the end)"},
 			&cli.IntFlag{Name: "eval-samples", Value: d.EvalSamples, Usage: "generated images per inception score during training"},
 			&cli.BoolFlag{Name: "plot", Value: d.Plot, Usage: "redraw loss.png at every metrics line (--plot=false: off)"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (a bar with ETA on a terminal, plain lines otherwise), bar, lines or off"},
-		},
+			progressFlag(),
+		}),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("gan: unexpected argument %q", c.Args().First())
+			if err := noArgs(c, "gan"); err != nil {
+				return err
 			}
-			gf, err := parseInts(c.String("gen-filters"))
+			gf, err := intsFlag(c, "gan", "gen-filters")
 			if err != nil {
-				return fmt.Errorf("gan: --gen-filters: %w", err)
+				return err
 			}
-			df, err := parseInts(c.String("disc-filters"))
+			df, err := intsFlag(c, "gan", "disc-filters")
 			if err != nil {
-				return fmt.Errorf("gan: --disc-filters: %w", err)
-			}
-			progress := c.String("progress")
-			if progress == "auto" {
-				progress = loop.ProgressAuto
+				return err
 			}
 			return gan.Train(gan.Config{
 				Dataset: c.String("dataset"), DataDir: c.String("data-dir"), ImageSize: c.Int("image-size"),
@@ -93,7 +82,7 @@ func ganCommand() *cli.Command {
 				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
 				SampleEvery: c.Int("sample-every"), SampleCount: c.Int("samples"), LogEvery: c.Int("log-every"),
 				Classifier: c.String("classifier"), EvalEvery: c.Int("eval-every"), EvalSamples: c.Int("eval-samples"),
-				Plot: c.Bool("plot"), Progress: progress, Log: os.Stderr,
+				Plot: c.Bool("plot"), Progress: progressMode(c), Log: os.Stderr,
 			})
 		},
 	}

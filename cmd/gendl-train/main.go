@@ -70,24 +70,20 @@ func textCommand() *cli.Command {
 			&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints and metrics.jsonl (default: --out without extension + .train)"},
 			&cli.IntFlag{Name: "checkpoint-every", Usage: "also checkpoint every N steps (0: per epoch only)"},
 			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept, besides best.ckpt"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue from the latest checkpoint in --checkpoint-dir"},
+			resumeFlag(),
 			&cli.Int64Flag{Name: "max-steps", Usage: "stop after N optimizer steps in total (0: no limit)"},
 			&cli.IntFlag{Name: "sample-length", Value: d.SampleLength, Usage: "characters sampled per temperature after every epoch, into the log and samples.txt (0: no samples)"},
 			&cli.StringFlag{Name: "sample-temperatures", Value: formatFloats(d.SampleTemperatures), Usage: "comma-separated temperatures of those samples"},
 			&cli.BoolFlag{Name: "plot", Value: d.Plot, Usage: "draw the loss curve, loss.png, beside metrics.jsonl after every epoch (--plot=false: off)"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (a bar with ETA on a terminal, plain lines otherwise), bar, lines or off"},
+			progressFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("text: unexpected argument %q", c.Args().First())
+			if err := noArgs(c, "text"); err != nil {
+				return err
 			}
 			temps, err := parseFloats(c.String("sample-temperatures"))
 			if err != nil {
 				return fmt.Errorf("text: --sample-temperatures: %w", err)
-			}
-			progress := c.String("progress")
-			if progress == "auto" {
-				progress = text.ProgressAuto
 			}
 			return text.Train(text.Config{
 				Corpus: c.String("corpus"), Out: c.String("out"), Epochs: c.Int("epochs"),
@@ -98,7 +94,7 @@ func textCommand() *cli.Command {
 				CheckpointDir: c.String("checkpoint-dir"), CheckpointEvery: c.Int("checkpoint-every"),
 				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
 				SampleLength: c.Int("sample-length"), SampleTemperatures: temps, Plot: c.Bool("plot"),
-				Progress: progress, Log: os.Stderr, Explicit: explicitFlags(c),
+				Progress: progressMode(c), Log: os.Stderr, Explicit: explicitFlags(c),
 			})
 		},
 	}

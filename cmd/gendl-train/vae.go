@@ -1,14 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/gendl/gendl/trainer/loop"
 	"github.com/gendl/gendl/trainer/vae"
 )
 
@@ -24,13 +20,7 @@ func vaeCommand() *cli.Command {
 			"and exports --out/encoder.onnx and --out/decoder.onnx for `gendl sample vae`.\n" +
 			"With --resume it continues the latest checkpoint exactly, with the stored settings\n" +
 			"(only --epochs, --out, --checkpoint-dir, --data-dir and the reporting flags are taken from the command line).",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dataset", Value: d.Dataset, Usage: "mnist, fashion-mnist, or a folder of images"},
-			&cli.StringFlag{Name: "data-dir", Usage: "directory of the MNIST or Fashion-MNIST IDX files (default: located automatically)"},
-			&cli.IntFlag{Name: "image-size", Usage: "folder datasets: resize images to this height and width (default 28)"},
-			&cli.IntFlag{Name: "channels", Usage: "folder datasets: 1 (grayscale, default) or 3 (RGB)"},
-			&cli.IntFlag{Name: "limit", Usage: "use at most N training images (0: all)"},
-			&cli.IntFlag{Name: "test-limit", Usage: "use at most N test images (0: all)"},
+		Flags: concat(imageDataFlags(d.Dataset, "mnist, fashion-mnist, or a folder of images", true), []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: "vae", Usage: "directory receiving encoder.onnx and decoder.onnx"},
 			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "epochs to train (in total, when resuming)"},
 			&cli.IntFlag{Name: "latent-dim", Value: d.LatentDim, Usage: "size of the latent space"},
@@ -45,23 +35,19 @@ func vaeCommand() *cli.Command {
 			&cli.StringFlag{Name: "checkpoint-dir", Usage: "checkpoints, metrics.jsonl, loss.png, sample pictures (default: --out/train)"},
 			&cli.IntFlag{Name: "checkpoint-every", Usage: "also checkpoint every N steps (0: per epoch only)"},
 			&cli.IntFlag{Name: "keep", Value: d.KeepLast, Usage: "step checkpoints kept, besides best.ckpt"},
-			&cli.BoolFlag{Name: "resume", Usage: "continue from the latest checkpoint in --checkpoint-dir"},
+			resumeFlag(),
 			&cli.Int64Flag{Name: "max-steps", Usage: "stop after N optimizer steps in total (0: no limit)"},
 			&cli.BoolFlag{Name: "plot", Value: d.Plot, Usage: "redraw loss.png after every epoch (--plot=false: off)"},
 			&cli.BoolFlag{Name: "samples", Value: d.Samples, Usage: "write samples-epoch-NNN.png after every epoch (--samples=false: off)"},
-			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (a bar with ETA on a terminal, plain lines otherwise), bar, lines or off"},
-		},
+			progressFlag(),
+		}),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("vae: unexpected argument %q", c.Args().First())
+			if err := noArgs(c, "vae"); err != nil {
+				return err
 			}
-			filters, err := parseInts(c.String("filters"))
+			filters, err := intsFlag(c, "vae", "filters")
 			if err != nil {
-				return fmt.Errorf("vae: --filters: %w", err)
-			}
-			progress := c.String("progress")
-			if progress == "auto" {
-				progress = loop.ProgressAuto
+				return err
 			}
 			return vae.Train(vae.Config{
 				Dataset: c.String("dataset"), DataDir: c.String("data-dir"), ImageSize: c.Int("image-size"),
@@ -71,29 +57,8 @@ func vaeCommand() *cli.Command {
 				Clip: c.Float64("clip"), Seed: c.Uint64("seed"), Out: c.String("out"),
 				CheckpointDir: c.String("checkpoint-dir"), CheckpointEvery: c.Int("checkpoint-every"),
 				KeepLast: c.Int("keep"), Resume: c.Bool("resume"), MaxSteps: c.Int64("max-steps"),
-				Plot: c.Bool("plot"), Samples: c.Bool("samples"), Progress: progress, Log: os.Stderr,
+				Plot: c.Bool("plot"), Samples: c.Bool("samples"), Progress: progressMode(c), Log: os.Stderr,
 			})
 		},
 	}
-}
-
-// parseInts parses a comma-separated list of integers.
-func parseInts(list string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(list, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", strings.TrimSpace(f))
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ",")
 }

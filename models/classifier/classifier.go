@@ -1,12 +1,11 @@
 package classifier
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/gendl/gendl/models/imagegen"
+	"github.com/gendl/gendl/models/internal/imagemodel"
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/tensor"
 )
@@ -81,112 +80,59 @@ func (c Config) Validate() error {
 
 // Maps returns the spatial size after each convolution ("same", stride 2: ceil(size/2)).
 func (c Config) Maps() [][2]int {
-	h, w := c.ImageShape[1], c.ImageShape[2]
-	var out [][2]int
-	for range c.Filters {
-		h, w = (h+1)/2, (w+1)/2
-		out = append(out, [2]int{h, w})
-	}
-	return out
+	return imagemodel.HalvedMaps(c.ImageShape[1], c.ImageShape[2], len(c.Filters))
 }
 
 // Flat is the size of the flattened last feature map.
 func (c Config) Flat() int {
-	m := c.Maps()
-	last := m[len(m)-1]
-	return c.Filters[len(c.Filters)-1] * last[0] * last[1]
+	return imagemodel.Flat(c.ImageShape[1], c.ImageShape[2], len(c.Filters), c.Filters[len(c.Filters)-1])
 }
 
 // SamePads returns the pads (begin, end) of a Keras "same" convolution of kernel k and
 // stride s on an axis of size in.
-func SamePads(in, k, s int) (begin, end int) {
-	out := (in + s - 1) / s
-	total := max((out-1)*s+k-in, 0)
-	return total / 2, total - total/2
-}
+func SamePads(in, k, s int) (begin, end int) { return imagemodel.SamePads(in, k, s) }
 
 // Parameter kinds.
 const (
-	KindConv  = "conv"
-	KindDense = "dense"
-	KindBias  = "bias"
+	KindConv  = imagemodel.KindConv
+	KindDense = imagemodel.KindDense
+	KindBias  = imagemodel.KindBias
 )
 
 // ParamShape names one parameter (its initializer name) and gives its shape and kind.
-type ParamShape struct {
-	Name  string
-	Shape []int
-	Kind  string
-}
+type ParamShape = imagemodel.ParamShape
 
 // ParamShapes lists the parameters in Params order: the convolutions, the hidden dense
 // layer, the output layer; each weight before its bias.
 func (c Config) ParamShapes() []ParamShape {
 	var ps []ParamShape
-	add := func(name, kind string, w, b []int) {
-		ps = append(ps, ParamShape{name + ".W", w, kind}, ParamShape{name + ".B", b, KindBias})
-	}
 	in, k := c.ImageShape[0], c.Kernel
 	for i, f := range c.Filters {
-		add(fmt.Sprintf("conv%d", i), KindConv, []int{f, in, k, k}, []int{f})
+		ps = append(ps, imagemodel.Pair(fmt.Sprintf("conv%d", i), KindConv, []int{f, in, k, k}, []int{f})...)
 		in = f
 	}
-	add("hidden", KindDense, []int{c.Flat(), c.Hidden}, []int{c.Hidden})
-	add("out", KindDense, []int{c.Hidden, len(c.Classes)}, []int{len(c.Classes)})
-	return ps
+	ps = append(ps, imagemodel.Pair("hidden", KindDense, []int{c.Flat(), c.Hidden}, []int{c.Hidden})...)
+	return append(ps, imagemodel.Pair("out", KindDense, []int{c.Hidden, len(c.Classes)}, []int{len(c.Classes)})...)
 }
 
 // Params are a classifier's weights, float32, ONNX layout, in ParamShapes order.
 type Params []*tensor.Tensor
 
 // NewParams returns zero parameters for c.
-func NewParams(c Config) Params {
-	shapes := c.ParamShapes()
-	p := make(Params, len(shapes))
-	for i, s := range shapes {
-		p[i] = tensor.New(tensor.Float32, s.Shape...)
-	}
-	return p
-}
+func NewParams(c Config) Params { return imagemodel.Zeros(c.ParamShapes()) }
 
 // Validate checks p against c's shapes.
-func (p Params) Validate(c Config) error {
-	shapes := c.ParamShapes()
-	if len(p) != len(shapes) {
-		return fmt.Errorf("classifier: %d parameter tensors, want %d", len(p), len(shapes))
-	}
-	for i, s := range shapes {
-		if err := checkParam(s.Name, p[i], s.Shape); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (p Params) Validate(c Config) error { return imagemodel.CheckParams(pkg, p, c.ParamShapes()) }
 
-func checkParam(name string, t *tensor.Tensor, shape []int) error {
-	if t == nil {
-		return fmt.Errorf("classifier: parameter %s is missing", name)
-	}
-	if t.DType != tensor.Float32 || !tensor.SameShape(t.Shape, shape) {
-		return fmt.Errorf("classifier: parameter %s is %v%s, want float32%s", name, t.DType, tensor.ShapeString(t.Shape), tensor.ShapeString(shape))
-	}
-	if d, ok := t.Data.([]float32); !ok || len(d) != tensor.Numel(shape) {
-		return fmt.Errorf("classifier: parameter %s does not hold %d float32 values", name, tensor.Numel(shape))
-	}
-	return nil
-}
+const pkg = "classifier"
 
 // Opset is the default-domain opset of exported files.
 const Opset = 17
 
 // Info returns the contract metadata of c.
 func (c Config) Info() (imagegen.Info, error) {
-	cj, err := json.Marshal(c)
-	if err != nil {
-		return imagegen.Info{}, fmt.Errorf("classifier: encoding the config: %w", err)
-	}
-	return imagegen.Info{Kind: imagegen.Classifier, C: c.ImageShape[0], H: c.ImageShape[1], W: c.ImageShape[2],
-		Dataset: c.Dataset, Classes: c.Classes, Config: cj}, nil
+	return imagemodel.Info(pkg, imagegen.Info{Kind: imagegen.Classifier, C: c.ImageShape[0], H: c.ImageShape[1], W: c.ImageShape[2],
+		Dataset: c.Dataset, Classes: c.Classes}, c)
 }
 
 // Export builds c's ONNX model with params p (copied).
@@ -246,10 +192,7 @@ func ExportFile(path string, c Config, p Params) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.EncodeFile(path, m); err != nil {
-		return fmt.Errorf("classifier: %w", err)
-	}
-	return nil
+	return imagemodel.EncodeFile(pkg, path, m)
 }
 
 // Model is an exported classifier read back.
@@ -262,16 +205,10 @@ type Model struct {
 // Load reads a decoded classifier's configuration (gendl.config, checked against the
 // contract's metadata) and parameters.
 func Load(m *onnx.ModelProto) (*Model, error) {
-	info, err := imagegen.ReadInfo(m)
-	if err != nil {
-		return nil, fmt.Errorf("classifier: %s", strings.TrimPrefix(err.Error(), "imagegen: "))
-	}
-	if info.Kind != imagegen.Classifier {
-		return nil, fmt.Errorf("classifier: model is a %s, not a %s", info.Kind, imagegen.Classifier)
-	}
 	var c Config
-	if err := json.NewDecoder(bytes.NewReader(info.Config)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("classifier: %s metadata is not a valid config: %w", imagegen.MetaConfig, err)
+	info, err := imagemodel.ReadConfig(pkg, m, imagegen.Classifier, &c)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%w (in the %s metadata)", err, imagegen.MetaConfig)
@@ -279,24 +216,9 @@ func Load(m *onnx.ModelProto) (*Model, error) {
 	if c.ImageShape != [3]int{info.C, info.H, info.W} {
 		return nil, fmt.Errorf("classifier: %s metadata image %v disagrees with %s %s", imagegen.MetaConfig, c.ImageShape, imagegen.MetaImageShape, info.ImageShape())
 	}
-	inits := map[string]*onnx.TensorProto{}
-	for _, tp := range m.GetGraph().GetInitializer() {
-		inits[tp.GetName()] = tp
-	}
-	var p Params
-	for _, s := range c.ParamShapes() {
-		tp, ok := inits[s.Name]
-		if !ok {
-			return nil, fmt.Errorf("classifier: initializer %q is missing", s.Name)
-		}
-		t, err := onnx.ToTensor(tp, onnx.TensorOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("classifier: initializer %q: %w", s.Name, err)
-		}
-		if err := checkParam(s.Name, t, s.Shape); err != nil {
-			return nil, err
-		}
-		p = append(p, t)
+	p, err := imagemodel.ReadParams(pkg, c.ParamShapes(), m)
+	if err != nil {
+		return nil, err
 	}
 	return &Model{Proto: m, Config: c, Params: p}, nil
 }

@@ -3,6 +3,8 @@ package dcgan
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/gendl/gendl/models/internal/imagemodel"
 )
 
 // Config is a DCGAN's architecture and the dataset it was trained on.
@@ -56,10 +58,12 @@ func Tiny() Config {
 
 // limits against hostile metadata
 const (
-	maxDim     = 1 << 14
-	maxLayers  = 8
-	maxFilters = 4096
+	maxDim     = imagemodel.MaxDim
+	maxLayers  = imagemodel.MaxLayers
+	maxFilters = imagemodel.MaxFilters
 )
+
+const pkg = "dcgan"
 
 // Stride is the stride of every strided layer.
 const Stride = 2
@@ -109,55 +113,35 @@ func (c Config) Base() (f, h, w int) {
 // DiscMaps returns the spatial size after each discriminator convolution ("same", stride 2:
 // ceil(size/2)).
 func (c Config) DiscMaps() [][2]int {
-	h, w := c.ImageShape[1], c.ImageShape[2]
-	var out [][2]int
-	for range c.DiscFilters {
-		h, w = (h+1)/2, (w+1)/2
-		out = append(out, [2]int{h, w})
-	}
-	return out
+	return imagemodel.HalvedMaps(c.ImageShape[1], c.ImageShape[2], len(c.DiscFilters))
 }
 
 // DiscFlat is the size of the discriminator's flattened last feature map.
 func (c Config) DiscFlat() int {
-	m := c.DiscMaps()
-	last := m[len(m)-1]
-	return c.DiscFilters[len(c.DiscFilters)-1] * last[0] * last[1]
+	return imagemodel.Flat(c.ImageShape[1], c.ImageShape[2], len(c.DiscFilters), c.DiscFilters[len(c.DiscFilters)-1])
 }
 
 // ImageShapeString is the gendl.image_shape metadata value, "C,H,W".
-func (c Config) ImageShapeString() string {
-	return fmt.Sprintf("%d,%d,%d", c.ImageShape[0], c.ImageShape[1], c.ImageShape[2])
-}
+func (c Config) ImageShapeString() string { return imagemodel.ShapeString(c.ImageShape) }
 
 // SamePads returns the ONNX pads (top, left, bottom, right) of a Keras "same" convolution of
 // kernel k and stride s on an input of size in (per axis), and, for s dividing in, of its
 // transpose: the padding (out-1)·s + k - in split with the odd pixel at the end.
-func SamePads(in, k, s int) (begin, end int) {
-	out := (in + s - 1) / s
-	total := max((out-1)*s+k-in, 0)
-	return total / 2, total - total/2
-}
+func SamePads(in, k, s int) (begin, end int) { return imagemodel.SamePads(in, k, s) }
 
 // Parameter kinds.
 const (
-	KindConv  = "conv"
-	KindConvT = "convT"
-	KindDense = "dense"
-	KindBias  = "bias"
+	KindConv  = imagemodel.KindConv
+	KindConvT = imagemodel.KindConvT
+	KindDense = imagemodel.KindDense
+	KindBias  = imagemodel.KindBias
 )
 
 // ParamShape names one parameter (its initializer name in the exported file) and gives its
 // shape and kind (KindConv, KindConvT, KindDense for weights; KindBias).
-type ParamShape struct {
-	Name  string
-	Shape []int
-	Kind  string
-}
+type ParamShape = imagemodel.ParamShape
 
-func pair(name, kind string, w, b []int) []ParamShape {
-	return []ParamShape{{name + ".W", w, kind}, {name + ".B", b, KindBias}}
-}
+var pair = imagemodel.Pair
 
 // GenShapes lists the generator's parameters in order: dense, transposed convolutions,
 // output convolution.
@@ -187,16 +171,5 @@ func (c Config) DiscShapes() []ParamShape {
 
 // Counts returns the number of generator and discriminator parameters.
 func (c Config) Counts() (gen, disc int) {
-	count := func(ps []ParamShape) int {
-		n := 0
-		for _, p := range ps {
-			k := 1
-			for _, d := range p.Shape {
-				k *= d
-			}
-			n += k
-		}
-		return n
-	}
-	return count(c.GenShapes()), count(c.DiscShapes())
+	return imagemodel.Count(c.GenShapes()), imagemodel.Count(c.DiscShapes())
 }

@@ -1,10 +1,10 @@
 package dcgan
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/gendl/gendl/models/imagegen"
+	"github.com/gendl/gendl/models/internal/imagemodel"
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/tensor"
 )
@@ -24,12 +24,8 @@ const reshapeName = "gen.reshape.shape"
 
 // Info returns the contract metadata of c's generator.
 func (c Config) Info() (imagegen.Info, error) {
-	cj, err := json.Marshal(c)
-	if err != nil {
-		return imagegen.Info{}, fmt.Errorf("dcgan: encoding the config: %w", err)
-	}
-	return imagegen.Info{Kind: imagegen.DCGANGenerator, LatentDim: c.LatentDim, C: c.ImageShape[0], H: c.ImageShape[1], W: c.ImageShape[2],
-		Dataset: c.Dataset, Config: cj}, nil
+	return imagemodel.Info(pkg, imagegen.Info{Kind: imagegen.DCGANGenerator, LatentDim: c.LatentDim,
+		C: c.ImageShape[0], H: c.ImageShape[1], W: c.ImageShape[2], Dataset: c.Dataset}, c)
 }
 
 // Export builds the generator's ONNX model of c with params p (copied; GenShapes order).
@@ -94,8 +90,5 @@ func ExportFile(path string, c Config, p Params) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.EncodeFile(path, m); err != nil {
-		return fmt.Errorf("dcgan: %w", err)
-	}
-	return nil
+	return imagemodel.EncodeFile(pkg, path, m)
 }

@@ -1,12 +1,10 @@
 package dcgan
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/gendl/gendl/models/imagegen"
+	"github.com/gendl/gendl/models/internal/imagemodel"
 	"github.com/gendl/gendl/onnx"
 )
 
@@ -20,33 +18,16 @@ type Model struct {
 
 // LoadFile reads the generator at path (see Load).
 func LoadFile(path string) (*Model, error) {
-	m, err := onnx.DecodeFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("dcgan: %w", err)
-	}
-	mm, err := Load(m)
-	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
-	}
-	return mm, nil
+	return imagemodel.LoadFile(pkg, path, Load)
 }
 
 // Load reads the configuration of a decoded generator from its metadata (the contract's, and
 // gendl.config), checks that they agree, and reads the parameters from the initializers.
 func Load(m *onnx.ModelProto) (*Model, error) {
-	info, err := imagegen.ReadInfo(m)
-	if err != nil {
-		return nil, fmt.Errorf("dcgan: %s", strings.TrimPrefix(err.Error(), "imagegen: "))
-	}
-	if info.Kind != imagegen.DCGANGenerator {
-		return nil, fmt.Errorf("dcgan: model is a %s, not a %s", info.Kind, imagegen.DCGANGenerator)
-	}
-	if len(info.Config) == 0 {
-		return nil, fmt.Errorf("dcgan: model has no %s metadata", imagegen.MetaConfig)
-	}
 	var c Config
-	if err := json.NewDecoder(bytes.NewReader(info.Config)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("dcgan: %s metadata is not a valid config: %w", imagegen.MetaConfig, err)
+	info, err := imagemodel.ReadConfig(pkg, m, imagegen.DCGANGenerator, &c)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%w (in the %s metadata)", err, imagegen.MetaConfig)
@@ -55,24 +36,9 @@ func Load(m *onnx.ModelProto) (*Model, error) {
 		return nil, fmt.Errorf("dcgan: %s metadata (latent %d, image %s) disagrees with %s %d and %s %s",
 			imagegen.MetaConfig, c.LatentDim, c.ImageShapeString(), imagegen.MetaLatentDim, info.LatentDim, imagegen.MetaImageShape, info.ImageShape())
 	}
-	inits := map[string]*onnx.TensorProto{}
-	for _, tp := range m.GetGraph().GetInitializer() {
-		inits[tp.GetName()] = tp
-	}
-	var p Params
-	for _, s := range c.GenShapes() {
-		tp, ok := inits[s.Name]
-		if !ok {
-			return nil, fmt.Errorf("dcgan: initializer %q is missing", s.Name)
-		}
-		t, err := onnx.ToTensor(tp, onnx.TensorOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("dcgan: initializer %q: %w", s.Name, err)
-		}
-		if err := checkParam(s.Name, t, s.Shape); err != nil {
-			return nil, err
-		}
-		p = append(p, t)
+	p, err := imagemodel.ReadParams(pkg, c.GenShapes(), m)
+	if err != nil {
+		return nil, err
 	}
 	return &Model{Proto: m, Config: c, Params: p}, nil
 }

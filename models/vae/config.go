@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/gendl/gendl/models/internal/imagemodel"
 )
 
 // Config is a VAE's architecture and the dataset it was trained on.
@@ -38,10 +40,12 @@ func Tiny() Config {
 
 // limits against hostile metadata
 const (
-	maxDim     = 1 << 14
-	maxLayers  = 8
-	maxFilters = 4096
+	maxDim     = imagemodel.MaxDim
+	maxLayers  = imagemodel.MaxLayers
+	maxFilters = imagemodel.MaxFilters
 )
+
+const pkg = "vae"
 
 // Validate checks that the configuration describes a buildable model.
 func (c Config) Validate() error {
@@ -81,9 +85,7 @@ func (c Config) Bottleneck() (f, h, w int) {
 }
 
 // ImageShapeString is the gendl.image_shape metadata value, "C,H,W".
-func (c Config) ImageShapeString() string {
-	return fmt.Sprintf("%d,%d,%d", c.ImageShape[0], c.ImageShape[1], c.ImageShape[2])
-}
+func (c Config) ImageShapeString() string { return imagemodel.ShapeString(c.ImageShape) }
 
 // ParseImageShape parses "C,H,W".
 func ParseImageShape(s string) ([3]int, error) {

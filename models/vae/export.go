@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gendl/gendl/models/imagegen"
+	"github.com/gendl/gendl/models/internal/imagemodel"
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/tensor"
 )
@@ -168,11 +169,8 @@ func ExportFiles(encPath, decPath string, c Config, p *Params) error {
 	if err != nil {
 		return err
 	}
-	if err := onnx.EncodeFile(encPath, enc); err != nil {
-		return fmt.Errorf("vae: %w", err)
+	if err := imagemodel.EncodeFile(pkg, encPath, enc); err != nil {
+		return err
 	}
-	if err := onnx.EncodeFile(decPath, dec); err != nil {
-		return fmt.Errorf("vae: %w", err)
-	}
-	return nil
+	return imagemodel.EncodeFile(pkg, decPath, dec)
 }

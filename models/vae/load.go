@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/gendl/gendl/models/internal/imagemodel"
 	"github.com/gendl/gendl/onnx"
-	"github.com/gendl/gendl/runtime/tensor"
 )
 
 // Model is an exported encoder or decoder read back: the decoded file, its kind
@@ -20,15 +20,7 @@ type Model struct {
 
 // LoadFile reads the file at path (see Load).
 func LoadFile(path string) (*Model, error) {
-	m, err := onnx.DecodeFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("vae: %w", err)
-	}
-	mm, err := Load(m)
-	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
-	}
-	return mm, nil
+	return imagemodel.LoadFile(pkg, path, Load)
 }
 
 // Load reads the kind and configuration of a decoded model from its metadata and checks that
@@ -140,26 +132,9 @@ func ParamsFromModels(enc, dec *Model) (*Params, error) {
 		return nil, fmt.Errorf("vae: want an encoder and a decoder, got %q and %q", enc.Kind, dec.Kind)
 	}
 	c := dec.Config
-	inits := map[string]*onnx.TensorProto{}
-	for _, m := range []*Model{enc, dec} {
-		for _, tp := range m.Proto.GetGraph().GetInitializer() {
-			inits[tp.GetName()] = tp
-		}
-	}
-	var ts []*tensor.Tensor
-	for _, s := range c.ParamShapes() {
-		tp, ok := inits[s.Name]
-		if !ok {
-			return nil, fmt.Errorf("vae: initializer %q is missing", s.Name)
-		}
-		t, err := onnx.ToTensor(tp, onnx.TensorOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("vae: initializer %q: %w", s.Name, err)
-		}
-		if err := checkParam(s.Name, t, s.Shape); err != nil {
-			return nil, err
-		}
-		ts = append(ts, t)
+	ts, err := imagemodel.ReadParams(pkg, shared(c.ParamShapes()), enc.Proto, dec.Proto)
+	if err != nil {
+		return nil, err
 	}
 	return fromList(c, ts), nil
 }

@@ -3,6 +3,7 @@ package vae
 import (
 	"fmt"
 
+	"github.com/gendl/gendl/models/internal/imagemodel"
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
@@ -35,11 +36,20 @@ type ParamShape struct {
 
 // Parameter kinds.
 const (
-	KindConv  = "conv"
-	KindConvT = "convT"
-	KindDense = "dense"
-	KindBias  = "bias"
+	KindConv  = imagemodel.KindConv
+	KindConvT = imagemodel.KindConvT
+	KindDense = imagemodel.KindDense
+	KindBias  = imagemodel.KindBias
 )
+
+// shared returns shapes without the file they belong to.
+func shared(shapes []ParamShape) []imagemodel.ParamShape {
+	out := make([]imagemodel.ParamShape, len(shapes))
+	for i, s := range shapes {
+		out[i] = imagemodel.ParamShape{Name: s.Name, Shape: s.Shape, Kind: s.Kind}
+	}
+	return out
+}
 
 // ParamShapes lists the parameters of c in Params.List order: the encoder's convolutions,
 // dense, z_mean and z_log_var, then the decoder's dense, transposed convolutions and output
@@ -75,12 +85,7 @@ func NewParams(c Config) (*Params, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	shapes := c.ParamShapes()
-	ts := make([]*tensor.Tensor, len(shapes))
-	for i, s := range shapes {
-		ts[i] = tensor.New(tensor.Float32, s.Shape...)
-	}
-	return fromList(c, ts), nil
+	return fromList(c, imagemodel.Zeros(shared(c.ParamShapes()))), nil
 }
 
 // fromList arranges tensors given in ParamShapes order.
@@ -129,36 +134,8 @@ func (p *Params) Validate(c Config) error {
 	if p == nil || len(p.Enc) != len(c.Filters) || len(p.Dec) != len(c.Filters) {
 		return fmt.Errorf("vae: params do not have %d encoder and decoder convolutions", len(c.Filters))
 	}
-	shapes := c.ParamShapes()
-	for i, t := range p.List() {
-		if err := checkParam(shapes[i].Name, t, shapes[i].Shape); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkParam(name string, t *tensor.Tensor, shape []int) error {
-	if t == nil {
-		return fmt.Errorf("vae: parameter %s is missing", name)
-	}
-	if t.DType != tensor.Float32 {
-		return fmt.Errorf("vae: parameter %s is %v, want float32", name, t.DType)
-	}
-	if !tensor.SameShape(t.Shape, shape) {
-		return fmt.Errorf("vae: parameter %s has shape %s, want %s", name, tensor.ShapeString(t.Shape), tensor.ShapeString(shape))
-	}
-	if d, ok := t.Data.([]float32); !ok || len(d) != tensor.Numel(shape) {
-		return fmt.Errorf("vae: parameter %s does not hold %d float32 values", name, tensor.Numel(shape))
-	}
-	return nil
+	return imagemodel.CheckParams(pkg, p.List(), shared(c.ParamShapes()))
 }
 
 // Clone returns a deep copy.
-func (p *Params) Clone(c Config) *Params {
-	var ts []*tensor.Tensor
-	for _, t := range p.List() {
-		ts = append(ts, t.Clone())
-	}
-	return fromList(c, ts)
-}
+func (p *Params) Clone(c Config) *Params { return fromList(c, imagemodel.Clone(p.List())) }

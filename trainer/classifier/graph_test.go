@@ -11,6 +11,7 @@ import (
 	"github.com/gendl/gendl/models/imagegen"
 	"github.com/gendl/gendl/runtime/engine"
 	rt "github.com/gendl/gendl/runtime/tensor"
+	"github.com/gendl/gendl/trainer/internal/gradcheck"
 )
 
 func randomParams(c classifier.Config, seed uint64) classifier.Params {
@@ -27,16 +28,7 @@ func randomParams(c classifier.Config, seed uint64) classifier.Params {
 }
 
 func to64(c classifier.Config, p classifier.Params) []*tensor.Dense {
-	gs := graphShapes(c)
-	out := make([]*tensor.Dense, len(p))
-	for i, t := range p {
-		d := make([]float64, t.Len())
-		for j, v := range t.F32() {
-			d[j] = float64(v)
-		}
-		out[i] = tensor.New(tensor.WithShape(gs[i]...), tensor.WithBacking(d))
-	}
-	return out
+	return gradcheck.Dense64(graphShapes(c), p)
 }
 
 // The loss (convolutions, ReLU, dense, dropout with a fixed mask, dense, softmax
@@ -65,44 +57,14 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 	if _, err := net.Run(x, tg); err != nil {
 		t.Fatal(err)
 	}
-	var grads [][]float64
-	for k := range params {
-		g, err := net.GradData(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads = append(grads, append([]float64(nil), g.([]float64)...))
+	grads, err := gradcheck.Grads(len(params), net.GradData)
+	if err != nil {
+		t.Fatal(err)
 	}
-	const step = 1e-6
 	names := c.ParamShapes()
-	checked := 0
-	for k, pd := range params {
-		data := pd.Data().([]float64)
-		idx := rng.Perm(len(data))
-		if len(idx) > 10 {
-			idx = idx[:10]
-		}
-		for _, j := range idx {
-			old := data[j]
-			data[j] = old + step
-			lp, err := net.Run(x, tg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data[j] = old - step
-			lm, err := net.Run(x, tg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data[j] = old
-			fd := (lp - lm) / (2 * step)
-			checked++
-			if math.Abs(grads[k][j]-fd) > 1e-6+1e-5*math.Abs(fd) {
-				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", names[k].Name, j, grads[k][j], fd)
-			}
-		}
-	}
-	t.Logf("%d gradient elements checked", checked)
+	check := gradcheck.Check{Step: 1e-6, Atol: 1e-6, Rtol: 1e-5, PerTensor: 10, Rng: rng,
+		Name: func(k int) string { return names[k].Name }}
+	check.Run(t, gradcheck.Data(params), grads, func() (float64, error) { return net.Run(x, tg) })
 }
 
 // The loss is the definition: for one image with logits (1, 2, 3) and label 2, log(e + e² +

@@ -11,6 +11,7 @@ import (
 	"github.com/gendl/gendl/models/imagegen"
 	"github.com/gendl/gendl/runtime/engine"
 	rt "github.com/gendl/gendl/runtime/tensor"
+	"github.com/gendl/gendl/trainer/internal/gradcheck"
 )
 
 // randomParams returns initialised parameters with every bias set to small random values, so
@@ -34,16 +35,7 @@ func randomParams(c dcgan.Config, seed uint64) (gen, disc dcgan.Params) {
 }
 
 func to64(shapes []dcgan.ParamShape, p dcgan.Params) []*tensor.Dense {
-	gs := graphShapes(shapes)
-	out := make([]*tensor.Dense, len(p))
-	for i, t := range p {
-		d := make([]float64, t.Len())
-		for j, v := range t.F32() {
-			d[j] = float64(v)
-		}
-		out[i] = tensor.New(tensor.WithShape(gs[i]...), tensor.WithBacking(d))
-	}
-	return out
+	return gradcheck.Dense64(graphShapes(shapes), p)
 }
 
 func normals64(n int, rng *rand.Rand) []float64 {
@@ -63,44 +55,13 @@ func fdCheck(t *testing.T, net *Net, params []*tensor.Dense, names []dcgan.Param
 	if _, err := net.Run(in, targets); err != nil {
 		t.Fatal(err)
 	}
-	var grads [][]float64
-	for k := range params {
-		g, err := net.GradData(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads = append(grads, append([]float64(nil), g.([]float64)...))
+	grads, err := gradcheck.Grads(len(params), net.GradData)
+	if err != nil {
+		t.Fatal(err)
 	}
-	const step = 1e-6
-	rng := rand.New(rand.NewPCG(9, 9))
-	checked := 0
-	for k, pd := range params {
-		data := pd.Data().([]float64)
-		idx := rng.Perm(len(data))
-		if len(idx) > 10 {
-			idx = idx[:10]
-		}
-		for _, j := range idx {
-			old := data[j]
-			data[j] = old + step
-			lp, err := net.Run(in, targets)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data[j] = old - step
-			lm, err := net.Run(in, targets)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data[j] = old
-			fd := (lp - lm) / (2 * step)
-			checked++
-			if math.Abs(grads[k][j]-fd) > 1e-6+1e-5*math.Abs(fd) {
-				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", names[k].Name, j, grads[k][j], fd)
-			}
-		}
-	}
-	t.Logf("%d gradient elements checked", checked)
+	check := gradcheck.Check{Step: 1e-6, Atol: 1e-6, Rtol: 1e-5, PerTensor: 10, Rng: rand.New(rand.NewPCG(9, 9)),
+		Name: func(k int) string { return names[k].Name }}
+	check.Run(t, gradcheck.Data(params), grads, func() (float64, error) { return net.Run(in, targets) })
 }
 
 // The discriminator's loss (strided convolutions, LeakyReLU, dropout with a fixed mask, dense

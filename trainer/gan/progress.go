@@ -5,8 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/gendl/gendl/trainer/loop"
 )
 
@@ -20,69 +18,24 @@ type stepProgress struct {
 }
 
 // reporter returns the writer log lines should go through and the step hook of a progress
-// mode (loop.Progress*): a bar with ETA, plain lines every `every` (0: 10 s), or nothing.
+// mode (loop.Progress*): a bar with ETA over the run's steps, plain lines every `every` (0:
+// 10 s) and at the last step, or nothing. It is package loop's reporter, with the run's
+// steps as the batches of one epoch.
 func reporter(mode string, log io.Writer, every time.Duration) (io.Writer, func(stepProgress)) {
-	if mode == loop.ProgressAuto {
-		mode = loop.ProgressLines
-		if loop.IsTerminal(log) {
-			mode = loop.ProgressBar
-		}
+	var cur stepProgress // the step being reported
+	line := func(loop.Progress) string {
+		p := cur
+		return fmt.Sprintf("step %d/%d D loss %.4f G loss %.4f D(real) %.3f D(fake) %.3f %.3f s/step %.1f GFLOP/s ETA %s\n",
+			p.Step, p.Steps, p.DLoss, p.GLoss, p.DReal, p.DFake, p.PerStep.Seconds(), p.GFLOPs, p.ETA.Round(time.Second))
 	}
-	switch mode {
-	case loop.ProgressBar:
-		b := &barLog{w: log}
-		return b, b.step
-	case loop.ProgressLines:
-		if every <= 0 {
-			every = 10 * time.Second
-		}
-		var last time.Time
-		return log, func(p stepProgress) {
-			now := time.Now()
-			if last.IsZero() {
-				last = now
-			}
-			if now.Sub(last) < every && p.Step != p.Steps {
-				return
-			}
-			last = now
-			fmt.Fprintf(log, "step %d/%d D loss %.4f G loss %.4f D(real) %.3f D(fake) %.3f %.3f s/step %.1f GFLOP/s ETA %s\n",
-				p.Step, p.Steps, p.DLoss, p.GLoss, p.DReal, p.DFake, p.PerStep.Seconds(), p.GFLOPs, p.ETA.Round(time.Second))
-		}
+	desc := func(loop.Progress) string { return fmt.Sprintf("D %.3f G %.3f", cur.DLoss, cur.GLoss) }
+	w, hook := loop.ReporterFormat(mode, log, every, line, desc)
+	if hook == nil {
+		return w, nil
 	}
-	return log, nil
-}
-
-// barLog shows a progress bar with ETA over the run's steps; lines written through it clear
-// the bar first.
-type barLog struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
-}
-
-func (b *barLog) Write(p []byte) (int, error) {
-	if b.bar != nil {
-		b.bar.Clear()
-	}
-	return b.w.Write(p)
-}
-
-func (b *barLog) step(p stepProgress) {
-	if b.bar == nil {
-		b.bar = progressbar.NewOptions64(p.Steps,
-			progressbar.OptionSetWriter(b.w),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
-	b.bar.Describe(fmt.Sprintf("D %.3f G %.3f", p.DLoss, p.GLoss))
-	b.bar.Set64(p.Step)
-	if p.Step == p.Steps {
-		b.bar.Finish()
-		b.bar = nil
+	return w, func(p stepProgress) {
+		cur = p
+		hook(loop.Progress{Epoch: 1, Epochs: 1, Batch: int(p.Step), Batches: int(p.Steps), Step: p.Step,
+			PerStep: p.PerStep, ETA: p.ETA, GFLOPs: p.GFLOPs})
 	}
 }

@@ -179,3 +179,19 @@ func PruneCheckpoints(dir string, keep int) error {
 	}
 	return nil
 }
+
+// ResumeLatest reads the latest step checkpoint in dir (LatestCheckpoint) into header and
+// returns its path and arrays (ReadCheckpoint). No checkpoint there is an error of package
+// pkg, the trainer resuming.
+func ResumeLatest(pkg, dir string, header any) (path string, arrays [][]float32, err error) {
+	if path, err = LatestCheckpoint(dir); err != nil {
+		return "", nil, err
+	}
+	if path == "" {
+		return "", nil, fmt.Errorf("%s: --resume: no checkpoint (step-*.ckpt) in %s", pkg, dir)
+	}
+	if arrays, err = ReadCheckpoint(path, header); err != nil {
+		return "", nil, err
+	}
+	return path, arrays, nil
+}

@@ -219,3 +219,22 @@ func TestLinesFunc(t *testing.T) {
 		t.Errorf("default line %q", b.String())
 	}
 }
+
+// ResumeLatest: no checkpoint is the resuming package's error; otherwise the latest step's
+// header and arrays.
+func TestResumeLatest(t *testing.T) {
+	dir := t.TempDir()
+	var h header
+	if _, _, err := ResumeLatest("gan", dir, &h); err == nil || err.Error() != "gan: --resume: no checkpoint (step-*.ckpt) in "+dir {
+		t.Fatalf("empty dir: %v", err)
+	}
+	for _, s := range []int64{3, 12} {
+		if err := WriteCheckpoint(filepath.Join(dir, CheckpointName(s)), header{Step: s}, [][]float32{{float32(s)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path, arrays, err := ResumeLatest("gan", dir, &h)
+	if err != nil || path != filepath.Join(dir, CheckpointName(12)) || h.Step != 12 || len(arrays) != 1 || arrays[0][0] != 12 {
+		t.Fatalf("ResumeLatest: %s, %v, %+v, %v", path, arrays, h, err)
+	}
+}

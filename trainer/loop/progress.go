@@ -53,6 +53,13 @@ func Reporter(mode string, log io.Writer, every time.Duration) (io.Writer, func(
 
 // ReporterFunc is Reporter with plain lines formatted by line (nil: Lines' format).
 func ReporterFunc(mode string, log io.Writer, every time.Duration, line func(Progress) string) (io.Writer, func(Progress)) {
+	return ReporterFormat(mode, log, every, line, nil)
+}
+
+// ReporterFormat is ReporterFunc with the bar's description formatted by desc (nil: the
+// epoch, its mean loss and the run's ETA). A run without epochs reports its steps as the
+// batches of one epoch: a single bar over the run.
+func ReporterFormat(mode string, log io.Writer, every time.Duration, line, desc func(Progress) string) (io.Writer, func(Progress)) {
 	if mode == ProgressAuto {
 		mode = ProgressLines
 		if IsTerminal(log) {
@@ -61,7 +68,10 @@ func ReporterFunc(mode string, log io.Writer, every time.Duration, line func(Pro
 	}
 	switch mode {
 	case ProgressBar:
-		b := &barLog{w: log}
+		if desc == nil {
+			desc = defaultDesc
+		}
+		b := &barLog{w: log, desc: desc}
 		return b, b.step
 	case ProgressLines:
 		return log, LinesFunc(log, every, line)
@@ -104,11 +114,16 @@ func defaultLine(p Progress) string {
 		p.GFLOPs, p.ETA.Round(time.Second))
 }
 
-// barLog shows a progress bar with ETA: one bar per epoch, the epoch's mean loss and the
-// run's ETA in its description. Lines written through it clear the bar first.
+// barLog shows a progress bar with ETA: one bar per epoch, desc's description (by default
+// the epoch's mean loss and the run's ETA). Lines written through it clear the bar first.
 type barLog struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w    io.Writer
+	bar  *progressbar.ProgressBar
+	desc func(Progress) string
+}
+
+func defaultDesc(p Progress) string {
+	return fmt.Sprintf("epoch %d/%d loss %.4f run ETA %s", p.Epoch, p.Epochs, p.EpochLoss, p.ETA.Round(time.Second))
 }
 
 func (b *barLog) Write(p []byte) (int, error) {
@@ -130,7 +145,7 @@ func (b *barLog) step(p Progress) {
 			progressbar.OptionClearOnFinish(),
 		)
 	}
-	b.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f run ETA %s", p.Epoch, p.Epochs, p.EpochLoss, p.ETA.Round(time.Second)))
+	b.bar.Describe(b.desc(p))
 	b.bar.Set(p.Batch)
 	if p.Batch == p.Batches {
 		b.bar.Finish()

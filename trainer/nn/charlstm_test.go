@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gendl/gendl/models/charlstm"
+	"github.com/gendl/gendl/trainer/internal/gradcheck"
 )
 
 // float64Params returns random parameters of cfg in float64 (uniform ±0.5, so the gates
@@ -73,50 +74,29 @@ func TestGradientCheck(t *testing.T) {
 			if _, err := net.Run(x, y); err != nil {
 				t.Fatal(err)
 			}
-			var grads [][]float64
-			for k := range params {
-				g, err := net.GradData(k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				grads = append(grads, append([]float64(nil), g.([]float64)...))
+			grads, err := gradcheck.Grads(len(params), net.GradData)
+			if err != nil {
+				t.Fatal(err)
 			}
 			// Central differences have error O(eps²·f''') ~ 1e-10 at eps 1e-5; float64
 			// rounding adds ~1e-16/eps. 1e-6 absolute + 1e-4 relative is well clear of both.
-			const eps, atol, rtol = 1e-5, 1e-6, 1e-4
-			checked := 0
-			for k, p := range params {
-				d := p.Data().([]float64)
-				picks := rng.Perm(len(d))[:min(len(d), 12)]
-				if k == 0 {
+			check := gradcheck.Check{Step: 1e-5, Atol: 1e-6, Rtol: 1e-4, PerTensor: 12, Rng: rng,
+				Name: func(k int) string { return ParamShapes(cfg)[k].Name },
+				Extra: func(k int) []int {
+					if k != 0 {
+						return nil
+					}
 					// the first layer's W [4H, V] is looked up by character (gatherCols):
 					// also check entries of columns the batch uses (all rows of the first
 					// input's column), where the gradient is not zero
+					var picks []int
 					V := cfg.VocabSize()
 					for j := range 4 * cfg.Hidden {
 						picks = append(picks, j*V+int(x[0]))
 					}
-				}
-				for _, i := range picks {
-					old := d[i]
-					d[i] = old + eps
-					lp, err := net.Run(x, y)
-					if err != nil {
-						t.Fatal(err)
-					}
-					d[i] = old - eps
-					lm, err := net.Run(x, y)
-					if err != nil {
-						t.Fatal(err)
-					}
-					d[i] = old
-					want := (lp - lm) / (2 * eps)
-					if got := grads[k][i]; math.Abs(got-want) > atol+rtol*math.Abs(want) {
-						t.Errorf("%s[%d]: gradient %.9g, finite difference %.9g", ParamShapes(cfg)[k].Name, i, got, want)
-					}
-					checked++
-				}
-			}
+					return picks
+				}}
+			checked, _ := check.Run(t, gradcheck.Data(params), grads, func() (float64, error) { return net.Run(x, y) })
 			if checked < 50 {
 				t.Fatalf("checked %d entries", checked)
 			}

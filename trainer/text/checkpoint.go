@@ -38,14 +38,3 @@ type State struct {
 	Seed    uint64 `json:"rng_seed"`
 	NParams int    `json:"params"`
 }
-
-// readCheckpoint reads a checkpoint; any damage (truncation, bad magic or version, CRC
-// mismatch, inconsistent sizes) is an error naming the file.
-func readCheckpoint(path string) (*State, [][]float32, error) {
-	st := &State{}
-	arrays, err := loop.ReadCheckpoint(path, st)
-	if err != nil {
-		return nil, nil, err
-	}
-	return st, arrays, nil
-}

@@ -199,14 +199,8 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t := &Trainer{log: cfg.Log, dir: dir}
 	var arrays [][]float32
 	if cfg.Resume {
-		path, err := loop.LatestCheckpoint(dir)
-		if err != nil {
-			return nil, err
-		}
-		if path == "" {
-			return nil, fmt.Errorf("text: --resume: no checkpoint (step-*.ckpt) in %s", dir)
-		}
-		st, arr, err := readCheckpoint(path)
+		st := &State{}
+		path, arr, err := loop.ResumeLatest("text", dir, st)
 		if err != nil {
 			return nil, err
 		}

@@ -5,11 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gorgonia.org/tensor"
-
 	"github.com/gendl/gendl/models/vae"
 	"github.com/gendl/gendl/runtime/engine"
 	rt "github.com/gendl/gendl/runtime/tensor"
+	"github.com/gendl/gendl/trainer/internal/gradcheck"
 )
 
 // randomParams returns initialised parameters with every bias set to small random values, so
@@ -41,24 +40,12 @@ func randomImages(c vae.Config, n int, rng *rand.Rand) []float32 {
 	return x
 }
 
-func to64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
-}
-
 // The whole VAE loss (encoder, reparameterisation, decoder, BCE + KL) differentiated by
 // Gorgonia through the custom ops, against central differences in float64 on Tiny().
 func TestVAEGradientsFiniteDifferences(t *testing.T) {
 	c := vae.Tiny()
 	p := randomParams(t, c, 1)
-	shapes := GraphShapes(c)
-	var params []*tensor.Dense
-	for i, ts := range p.List() {
-		params = append(params, tensor.New(tensor.WithShape(shapes[i]...), tensor.WithBacking(to64(ts.F32()))))
-	}
+	params := gradcheck.Dense64(GraphShapes(c), p.List())
 	const B = 3
 	net, err := NewNet(c, params, Options{Batch: B, Gradients: true})
 	if err != nil {
@@ -66,7 +53,7 @@ func TestVAEGradientsFiniteDifferences(t *testing.T) {
 	}
 	defer net.Close()
 	rng := rand.New(rand.NewPCG(4, 4))
-	x := to64(randomImages(c, B, rng))
+	x := gradcheck.Float64(randomImages(c, B, rng))
 	eps := make([]float64, B*c.LatentDim)
 	for i := range eps {
 		eps[i] = rng.NormFloat64()
@@ -74,48 +61,20 @@ func TestVAEGradientsFiniteDifferences(t *testing.T) {
 	if _, err := net.Run(x, eps); err != nil {
 		t.Fatal(err)
 	}
-	var grads [][]float64
-	for k := range params {
-		g, err := net.GradData(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads = append(grads, append([]float64(nil), g.([]float64)...))
+	grads, err := gradcheck.Grads(len(params), net.GradData)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// ReLU kinks: a finite difference that straddles one is off; with step 1e-6 and O(0.1)
 	// pre-activations that is rare, and such elements are reported, not hidden: the
 	// tolerance is 1e-6 + 1e-5|fd| as in package layers.
-	const step = 1e-6
-	bad := 0
-	checked := 0
-	for k, pd := range params {
-		data := pd.Data().([]float64)
-		idx := rng.Perm(len(data))
-		if len(idx) > 12 {
-			idx = idx[:12]
-		}
-		for _, j := range idx {
-			old := data[j]
-			data[j] = old + step
-			lp, err := net.Run(x, eps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data[j] = old - step
-			lm, err := net.Run(x, eps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data[j] = old
-			fd := (lp.Loss - lm.Loss) / (2 * step)
-			checked++
-			if math.Abs(grads[k][j]-fd) > 1e-6+1e-5*math.Abs(fd) {
-				bad++
-				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g", c.ParamShapes()[k].Name, j, grads[k][j], fd)
-			}
-		}
-	}
-	t.Logf("%d gradient elements checked, %d off", checked, bad)
+	names := c.ParamShapes()
+	check := gradcheck.Check{Step: 1e-6, Atol: 1e-6, Rtol: 1e-5, PerTensor: 12, Rng: rng,
+		Name: func(k int) string { return names[k].Name }}
+	check.Run(t, gradcheck.Data(params), grads, func() (float64, error) {
+		r, err := net.Run(x, eps)
+		return r.Loss, err
+	})
 }
 
 // The loss is what its definition says: BCE of sigmoid(logits) against x summed, plus the KL

@@ -167,17 +167,12 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t := &Trainer{log: cfg.Log, dir: dir}
 	var arrays [][]float32
 	if cfg.Resume {
-		path, err := loop.LatestCheckpoint(dir)
+		var st State
+		path, arr, err := loop.ResumeLatest("vae", dir, &st)
 		if err != nil {
 			return nil, err
 		}
-		if path == "" {
-			return nil, fmt.Errorf("vae: --resume: no checkpoint (step-*.ckpt) in %s", dir)
-		}
-		var st State
-		if arrays, err = loop.ReadCheckpoint(path, &st); err != nil {
-			return nil, err
-		}
+		arrays = arr
 		run := cfg
 		cfg = st.Config
 		cfg.Out, cfg.CheckpointDir, cfg.Resume, cfg.DataDir = run.Out, run.CheckpointDir, true, run.DataDir

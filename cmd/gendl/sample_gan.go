@@ -6,14 +6,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gendl/gendl/models/dcgan"
 	"github.com/gendl/gendl/models/imagegen"
 	"github.com/gendl/gendl/runtime/latent"
 )
 
-// defaultGAN supplies the embedded default DCGAN generator when --model is not given. It is
-// nil until models/dcgan ships one; then this becomes `var defaultGAN = dcgan.Default` (with
-// the import).
-var defaultGAN func() (*imagegen.Model, error)
+// defaultGAN supplies the embedded default DCGAN generator when --model is not given (nil:
+// none; tests may swap it).
+var defaultGAN = dcgan.Default
 
 // sampleGANCommand is `gendl sample gan`.
 func sampleGANCommand() *cli.Command {

@@ -105,7 +105,6 @@ func TestSampleGANErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{}, "--model is required"},
 		{[]string{"--model", dec}, "is a vae-decoder model, want a dcgan-generator"},
 		{[]string{"--model", filepath.Join(tmp, "missing.onnx")}, "missing.onnx"},
 		{[]string{"--model", model, "--n", "0"}, "--n 0"},
@@ -126,5 +125,34 @@ func TestSampleGANErrors(t *testing.T) {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+// TestSampleGANDefault runs the embedded default generator with no --model: an 8x8 grid of
+// 28-pixel tiles with 2-pixel pads (242 pixels a side) that is not blank.
+func TestSampleGANDefault(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "g.png")
+	if msg, err := runApp(t, "sample", "gan", "--n", "64", "--seed", "7", "--out", out); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	img, err := imaging.DecodeFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := img.(*image.Gray)
+	if !ok {
+		t.Fatalf("%s is %T, want grayscale", out, img)
+	}
+	if b := g.Bounds(); b.Dx() != 242 || b.Dy() != 242 {
+		t.Fatalf("default samples are %v, want 242x242", b)
+	}
+	var ink int
+	for _, p := range g.Pix {
+		if p > 128 {
+			ink++
+		}
+	}
+	if ink < 500 {
+		t.Errorf("default samples have %d bright pixels: want digits, not a blank grid", ink)
 	}
 }

@@ -16,14 +16,14 @@ import (
 	"github.com/gendl/gendl/datasets"
 	"github.com/gendl/gendl/imaging"
 	"github.com/gendl/gendl/models/imagegen"
+	"github.com/gendl/gendl/models/vae"
 	"github.com/gendl/gendl/runtime/latent"
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
-// defaultVAE supplies the embedded default VAE (decoder and encoder) when --model is not given.
-// It is nil until models/vae ships one; then this becomes `var defaultVAE = vae.Default`
-// (with the import).
-var defaultVAE func() (decoder, encoder *imagegen.Model, err error)
+// defaultVAE supplies the embedded default VAE (decoder and encoder) when --model is not given
+// (nil: none; tests may swap it).
+var defaultVAE = vae.Default
 
 // Output names written when --out is not given.
 const (

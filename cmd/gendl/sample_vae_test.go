@@ -297,7 +297,6 @@ func TestSampleVAEErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{}, "--model is required"},
 		{[]string{"--model", enc}, "is a vae-encoder model, want a vae-decoder"},
 		{[]string{"--model", gan}, "is a dcgan-generator model, want a vae-decoder"},
 		{[]string{"--model", dec, "--grid", "5", "--random", "3"}, "choose one mode, got --grid and --random"},
@@ -363,5 +362,28 @@ func TestSampleVAENotLatent(t *testing.T) {
 	_, err = runApp(t, "sample", "vae", "--model", p, "--out", filepath.Join(tmp, "x.png"))
 	if err == nil || !strings.Contains(err.Error(), `vae-decoder input "z" has shape [N 1 4 4]: want a latent vector [N 2]`) {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestSampleVAEDefault runs the embedded default VAE with no --model: a 5x5 manifold (152
+// pixels a side, as in TestSampleVAEGrid) and an encoding of one of its own tiles.
+func TestSampleVAEDefault(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.png")
+	if msg, err := runApp(t, "sample", "vae", "--grid", "5", "--out", out); err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	g := readGray(t, out)
+	if b := g.Bounds(); b.Dx() != 152 || b.Dy() != 152 {
+		t.Fatalf("default manifold is %v, want 152x152", b)
+	}
+	var ink int
+	for _, p := range g.Pix {
+		if p > 128 {
+			ink++
+		}
+	}
+	if ink < 100 {
+		t.Errorf("default manifold has %d bright pixels: want digits, not a blank grid", ink)
 	}
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gendl/gendl/models/charlstm"
+	"github.com/gendl/gendl/trainer/layers"
+	"github.com/gendl/gendl/trainer/loop"
 )
 
 // BenchmarkGorgoniaBLAS times one Gorgonia training step (forward and backward, no optimizer
@@ -18,34 +21,55 @@ import (
 //     (Options.Reference), hidden 128, vocabulary 60, 40 steps, batch 128, target "next";
 //   - model=conv: an MNIST-shaped conv net on a batch of 64 28×28 images: Conv2d 1→16 5×5
 //     stride 2 pad 2 + bias + relu, Conv2d 16→32 3×3 pad 1 + bias + relu, dense 6272→10 +
-//     bias, mean softmax cross-entropy.
+//     bias, softmax cross-entropy summed over the batch. impl=gorgonia builds it from
+//     Gorgonia's own ops (G.Conv2d: im2col and the products through Gorgonia's BLAS);
+//     impl=layers from trainer/layers, as the VAE, GAN and classifier trainers do (custom
+//     conv ops on gendl's kernels, the dense product through gendl's BLAS, set as the
+//     trainers set it). TestLayersConvNetSameLoss checks that both compute the same loss and
+//     gradients from the same parameters and batch.
 //
 // gorgonia.Use is global: each sub-benchmark sets the BLAS and restores the previous one.
-// Compare with benchstat, e.g.
+// Besides wall time it reports the process's CPU time per step (user+system, all threads:
+// cpu-ms/op) and GFLOP/s per wall second over one FLOP count per model (the matrix products
+// only: 2mnk forward, twice that backward; the same count for both conv impls). Compare with
+// benchstat, e.g.
 //
-//	go test ./trainer/nn -run '^$' -bench GorgoniaBLAS -count 6 > /tmp/blas.txt
-//	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col /blas /tmp/blas.txt
-//
-// GFLOP/s counts the matrix products only (2mnk forward, twice that backward).
+//	go test ./trainer/nn -run '^$' -bench 'GorgoniaBLAS/model=conv' -benchtime 10x -count 4 -cpu 1 > /tmp/blas.txt
+//	go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da /tmp/blas.txt
 func BenchmarkGorgoniaBLAS(b *testing.B) {
-	for _, model := range []string{"lstm", "conv"} {
-		b.Run("model="+model, func(b *testing.B) {
-			for _, impl := range []string{"gonum", "gendl"} {
-				b.Run("blas="+impl, func(b *testing.B) {
+	type variant struct{ name, graph, blas string }
+	models := []struct {
+		name     string
+		variants []variant
+	}{
+		{"lstm", []variant{{"blas=gonum", "lstm", "gonum"}, {"blas=gendl", "lstm", "gendl"}}},
+		{"conv", []variant{
+			{"impl=gorgonia/blas=gonum", "conv", "gonum"},
+			{"impl=gorgonia/blas=gendl", "conv", "gendl"},
+			{"impl=layers", "conv-layers", "gendl"},
+		}},
+	}
+	for _, m := range models {
+		b.Run("model="+m.name, func(b *testing.B) {
+			for _, v := range m.variants {
+				b.Run(v.name, func(b *testing.B) {
 					prevG, prevT := G.WhichBLAS(), tensor.WhichBLAS()
 					defer func() { G.Use(prevG); tensor.Use(prevT) }()
-					if impl == "gendl" {
+					if v.blas == "gendl" {
 						UseGendlBLAS()
 					} else {
 						UseGonumBLAS()
 					}
-					step, flops := benchStep(b, model)
+					step, flops := benchStep(b, v.graph)
 					b.ReportAllocs()
 					b.ResetTimer()
+					cpu0 := loop.CPUTime()
 					for range b.N {
 						step()
 					}
+					cpu := loop.CPUTime() - cpu0
 					b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+					b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/op")
 				})
 			}
 		})
@@ -71,7 +95,11 @@ func benchStep(b *testing.B, model string) (step func(), flops float64) {
 	case "lstm":
 		step, flops, err = lstmBenchStep()
 	case "conv":
-		step, flops, err = convBenchStep()
+		step, flops, err = convBenchStep(newConvNetFrom)
+	case "conv-layers":
+		step, flops, err = convBenchStep(newLayersConvNet)
+	default:
+		err = fmt.Errorf("no benchmark graph %q", model)
 	}
 	if err != nil {
 		b.Fatal(err)
@@ -132,33 +160,58 @@ type convNet struct {
 	grads  G.Nodes
 }
 
-func newConvNet(batch int, rng *rand.Rand) (*convNet, error) {
-	g := G.NewGraph()
-	f32 := tensor.Float32
-	randT := func(scale float64, shape ...int) *tensor.Dense {
-		n := 1
-		for _, s := range shape {
-			n *= s
-		}
+// convData is one draw of convNet's batch and parameters, in flat float32 slices; both
+// builds (newConvNetFrom, newLayersConvNet) copy them, so they run on equal inputs.
+type convData struct {
+	batch                  int
+	x, y                   []float32 // [batch, 1, 28, 28] images, [batch, 10] one-hot targets
+	w1, b1, w2, b2, wd, bd []float32 // [16 1 5 5] [16] [32 16 3 3] [32] [6272 10] [10]
+}
+
+func newConvData(batch int, rng *rand.Rand) convData {
+	randS := func(scale float64, n int) []float32 {
 		d := make([]float32, n)
 		for i := range d {
 			d[i] = float32(scale * rng.NormFloat64())
 		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+		return d
 	}
 	onehot := make([]float32, batch*10)
 	for i := range batch {
 		onehot[i*10+rng.IntN(10)] = 1
 	}
-	x := G.NewTensor(g, f32, 4, G.WithShape(batch, 1, 28, 28), G.WithName("x"), G.WithValue(randT(1, batch, 1, 28, 28)))
-	y := G.NewMatrix(g, f32, G.WithShape(batch, 10), G.WithName("y"),
-		G.WithValue(tensor.New(tensor.WithShape(batch, 10), tensor.WithBacking(onehot))))
-	w1 := G.NewTensor(g, f32, 4, G.WithShape(16, 1, 5, 5), G.WithName("w1"), G.WithValue(randT(0.2, 16, 1, 5, 5)))
-	b1 := G.NewTensor(g, f32, 4, G.WithShape(1, 16, 1, 1), G.WithName("b1"), G.WithValue(randT(0.1, 1, 16, 1, 1)))
-	w2 := G.NewTensor(g, f32, 4, G.WithShape(32, 16, 3, 3), G.WithName("w2"), G.WithValue(randT(0.1, 32, 16, 3, 3)))
-	b2 := G.NewTensor(g, f32, 4, G.WithShape(1, 32, 1, 1), G.WithName("b2"), G.WithValue(randT(0.1, 1, 32, 1, 1)))
-	wd := G.NewMatrix(g, f32, G.WithShape(32*14*14, 10), G.WithName("wd"), G.WithValue(randT(0.01, 32*14*14, 10)))
-	bd := G.NewMatrix(g, f32, G.WithShape(1, 10), G.WithName("bd"), G.WithValue(randT(0.1, 1, 10)))
+	// the draw order of the original benchmark: x, w1, b1, w2, b2, wd, bd
+	d := convData{batch: batch, y: onehot}
+	d.x = randS(1, batch*28*28)
+	d.w1, d.b1 = randS(0.2, 16*25), randS(0.1, 16)
+	d.w2, d.b2 = randS(0.1, 32*16*9), randS(0.1, 32)
+	d.wd, d.bd = randS(0.01, 32*14*14*10), randS(0.1, 10)
+	return d
+}
+
+// denseOf returns a tensor of the given shape on a copy of data.
+func denseOf(data []float32, shape ...int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), data...)))
+}
+
+func newConvNet(batch int, rng *rand.Rand) (*convNet, error) {
+	return newConvNetFrom(newConvData(batch, rng))
+}
+
+// newConvNetFrom builds the net from Gorgonia's own ops (G.Conv2d, bias by BroadcastAdd,
+// G.Rectify), as BenchmarkGorgoniaBLAS's impl=gorgonia.
+func newConvNetFrom(d convData) (*convNet, error) {
+	g := G.NewGraph()
+	f32 := tensor.Float32
+	batch := d.batch
+	x := G.NewTensor(g, f32, 4, G.WithShape(batch, 1, 28, 28), G.WithName("x"), G.WithValue(denseOf(d.x, batch, 1, 28, 28)))
+	y := G.NewMatrix(g, f32, G.WithShape(batch, 10), G.WithName("y"), G.WithValue(denseOf(d.y, batch, 10)))
+	w1 := G.NewTensor(g, f32, 4, G.WithShape(16, 1, 5, 5), G.WithName("w1"), G.WithValue(denseOf(d.w1, 16, 1, 5, 5)))
+	b1 := G.NewTensor(g, f32, 4, G.WithShape(1, 16, 1, 1), G.WithName("b1"), G.WithValue(denseOf(d.b1, 1, 16, 1, 1)))
+	w2 := G.NewTensor(g, f32, 4, G.WithShape(32, 16, 3, 3), G.WithName("w2"), G.WithValue(denseOf(d.w2, 32, 16, 3, 3)))
+	b2 := G.NewTensor(g, f32, 4, G.WithShape(1, 32, 1, 1), G.WithName("b2"), G.WithValue(denseOf(d.b2, 1, 32, 1, 1)))
+	wd := G.NewMatrix(g, f32, G.WithShape(32*14*14, 10), G.WithName("wd"), G.WithValue(denseOf(d.wd, 32*14*14, 10)))
+	bd := G.NewMatrix(g, f32, G.WithShape(1, 10), G.WithName("bd"), G.WithValue(denseOf(d.bd, 1, 10)))
 
 	var err error
 	must := func(n *G.Node, e error) *G.Node {
@@ -176,7 +229,61 @@ func newConvNet(batch int, rng *rand.Rand) (*convNet, error) {
 	h = must(G.Reshape(h, tensor.Shape{batch, 32 * 14 * 14}))
 	h = must(G.Mul(h, wd))
 	h = must(G.BroadcastAdd(h, bd, nil, []byte{0}))
-	h = must(G.SoftMax(h, 1))
+	if err != nil {
+		return nil, err
+	}
+	return finishConvNet(g, h, y, G.Nodes{w1, b1, w2, b2, wd, bd})
+}
+
+// newLayersConvNet builds the same net as newConvNetFrom on trainer/layers, as the image
+// trainers do: layers.Conv2d (custom ops on gendl's kernels, bias fused), layers.ReLU,
+// layers.Flatten and layers.Dense (G.Mul, so Gorgonia's BLAS, + bias). The loss is the same
+// Gorgonia expression as newConvNetFrom's (trainer/layers has none; trainer/classifier's
+// SoftmaxXentSum cannot be imported here, as trainer/classifier imports this package): it is a
+// [batch, 10] sliver of the step either way.
+func newLayersConvNet(d convData) (*convNet, error) {
+	g := G.NewGraph()
+	f32 := tensor.Float32
+	batch := d.batch
+	x := G.NewTensor(g, f32, 4, G.WithShape(batch, 1, 28, 28), G.WithName("x"), G.WithValue(denseOf(d.x, batch, 1, 28, 28)))
+	y := G.NewMatrix(g, f32, G.WithShape(batch, 10), G.WithName("y"), G.WithValue(denseOf(d.y, batch, 10)))
+	w1 := G.NewTensor(g, f32, 4, G.WithShape(16, 1, 5, 5), G.WithName("w1"), G.WithValue(denseOf(d.w1, 16, 1, 5, 5)))
+	b1 := G.NewVector(g, f32, G.WithShape(16), G.WithName("b1"), G.WithValue(denseOf(d.b1, 16)))
+	w2 := G.NewTensor(g, f32, 4, G.WithShape(32, 16, 3, 3), G.WithName("w2"), G.WithValue(denseOf(d.w2, 32, 16, 3, 3)))
+	b2 := G.NewVector(g, f32, G.WithShape(32), G.WithName("b2"), G.WithValue(denseOf(d.b2, 32)))
+	wd := G.NewMatrix(g, f32, G.WithShape(32*14*14, 10), G.WithName("wd"), G.WithValue(denseOf(d.wd, 32*14*14, 10)))
+	bd := G.NewMatrix(g, f32, G.WithShape(layers.BiasRow(10)...), G.WithName("bd"), G.WithValue(denseOf(d.bd, layers.BiasRow(10)...)))
+
+	var err error
+	must := func(n *G.Node, e error) *G.Node {
+		if err == nil {
+			err = e
+		}
+		return n
+	}
+	h := must(layers.Conv2d(x, w1, b1, layers.ConvSpec{Stride: [2]int{2, 2}, Pads: [4]int{2, 2, 2, 2}}))
+	h = must(layers.ReLU(h))
+	h = must(layers.Conv2d(h, w2, b2, layers.ConvSpec{Stride: [2]int{1, 1}, Pads: [4]int{1, 1, 1, 1}}))
+	h = must(layers.ReLU(h))
+	h = must(layers.Flatten(h))
+	h = must(layers.Dense(h, wd, bd))
+	if err != nil {
+		return nil, err
+	}
+	return finishConvNet(g, h, y, G.Nodes{w1, b1, w2, b2, wd, bd})
+}
+
+// finishConvNet adds the loss to logits [batch, 10] — the summed softmax cross-entropy
+// -Σ y·log softmax(logits) — and its gradients with respect to params.
+func finishConvNet(g *G.ExprGraph, logits, y *G.Node, params G.Nodes) (*convNet, error) {
+	var err error
+	must := func(n *G.Node, e error) *G.Node {
+		if err == nil {
+			err = e
+		}
+		return n
+	}
+	h := must(G.SoftMax(logits, 1))
 	h = must(G.Log(h))
 	h = must(G.HadamardProd(h, y))
 	h = must(G.Sum(h))
@@ -184,7 +291,6 @@ func newConvNet(batch int, rng *rand.Rand) (*convNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	params := G.Nodes{w1, b1, w2, b2, wd, bd}
 	grads, err := G.Grad(loss, params...)
 	if err != nil {
 		return nil, err
@@ -212,9 +318,9 @@ func convStepFLOPs(batch int) float64 {
 	return 2*conv1 + 3*conv2 + 3*dense
 }
 
-func convBenchStep() (func(), float64, error) {
+func convBenchStep(build func(convData) (*convNet, error)) (func(), float64, error) {
 	const batch = 64
-	net, err := newConvNet(batch, rand.New(rand.NewPCG(3, 4)))
+	net, err := build(newConvData(batch, rand.New(rand.NewPCG(3, 4))))
 	if err != nil {
 		return nil, 0, err
 	}

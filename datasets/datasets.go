@@ -266,3 +266,37 @@ func listImages(dir string) ([]labelled, []string, error) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].path < out[j].path })
 	return out, classes, nil
 }
+
+// LoadTrainTest loads the training and test splits of name with opt, keeping at most
+// testLimit test images (0: all).
+func LoadTrainTest(name string, opt Options, testLimit int) (train, test *Dataset, err error) {
+	if train, err = Load(name, Train, opt); err != nil {
+		return nil, nil, err
+	}
+	opt.Limit = testLimit
+	if test, err = Load(name, Test, opt); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// Check reports whether d is consistent — at least one image and N·C·H·W values in Images —
+// and, with labels, whether it has N labels, each an index into classes (the training
+// set's, which a test set must share).
+func (d *Dataset) Check(labels bool, classes []string) error {
+	if d.Images == nil || d.N < 1 || d.Images.Len() != d.N*d.C*d.H*d.W {
+		return fmt.Errorf("datasets: %s: %d images of %dx%dx%d but %v values", d.Name, d.N, d.C, d.H, d.W, d.Images)
+	}
+	if !labels {
+		return nil
+	}
+	if len(d.Labels) != d.N {
+		return fmt.Errorf("datasets: %s: %d images but %d labels", d.Name, d.N, len(d.Labels))
+	}
+	for i, l := range d.Labels {
+		if int(l) >= len(classes) {
+			return fmt.Errorf("datasets: %s: image %d has label %d, but there are %d classes", d.Name, i, l, len(classes))
+		}
+	}
+	return nil
+}

@@ -236,11 +236,7 @@ func (t *Trainer) loadData() error {
 	} else {
 		opt := datasets.Options{MNISTDir: c.DataDir, Height: c.ImageSize, Width: c.ImageSize, Channels: c.Channels, Limit: c.Limit}
 		var err error
-		if t.train, err = datasets.Load(c.Dataset, datasets.Train, opt); err != nil {
-			return err
-		}
-		opt.Limit = c.TestLimit
-		if t.test, err = datasets.Load(c.Dataset, datasets.Test, opt); err != nil {
+		if t.train, t.test, err = datasets.LoadTrainTest(c.Dataset, opt, c.TestLimit); err != nil {
 			return err
 		}
 	}
@@ -248,13 +244,8 @@ func (t *Trainer) loadData() error {
 		if d == nil {
 			continue
 		}
-		if d.Images == nil || d.N < 1 || d.Images.Len() != d.N*d.C*d.H*d.W || len(d.Labels) != d.N {
-			return fmt.Errorf("classifier: dataset %s: %d images of %dx%dx%d, %d labels, %v values", d.Name, d.N, d.C, d.H, d.W, len(d.Labels), d.Images)
-		}
-		for i, l := range d.Labels {
-			if int(l) >= len(t.train.Classes) {
-				return fmt.Errorf("classifier: dataset %s: image %d has label %d, but there are %d classes", d.Name, i, l, len(t.train.Classes))
-			}
+		if err := d.Check(true, t.train.Classes); err != nil {
+			return fmt.Errorf("classifier: %w", err)
 		}
 	}
 	if len(t.train.Classes) < 2 {

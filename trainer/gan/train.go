@@ -386,8 +386,8 @@ func (t *Trainer) loadData() error {
 		}
 	}
 	d := t.train
-	if d.Images == nil || d.N < 1 || d.Images.Len() != d.N*d.C*d.H*d.W {
-		return fmt.Errorf("gan: dataset %s: %d images of %dx%dx%d but %v values", d.Name, d.N, d.C, d.H, d.W, d.Images)
+	if err := d.Check(false, nil); err != nil {
+		return fmt.Errorf("gan: %w", err)
 	}
 	src := d.Images.F32()
 	t.real = make([]float32, len(src))

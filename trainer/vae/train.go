@@ -241,11 +241,7 @@ func (t *Trainer) loadData() error {
 	} else {
 		opt := datasets.Options{MNISTDir: c.DataDir, Height: c.ImageSize, Width: c.ImageSize, Channels: c.Channels, Limit: c.Limit}
 		var err error
-		if t.train, err = datasets.Load(c.Dataset, datasets.Train, opt); err != nil {
-			return err
-		}
-		opt.Limit = c.TestLimit
-		if t.test, err = datasets.Load(c.Dataset, datasets.Test, opt); err != nil {
+		if t.train, t.test, err = datasets.LoadTrainTest(c.Dataset, opt, c.TestLimit); err != nil {
 			return err
 		}
 	}
@@ -253,8 +249,8 @@ func (t *Trainer) loadData() error {
 		if d == nil {
 			continue
 		}
-		if d.Images == nil || d.Images.Len() != d.N*d.C*d.H*d.W || d.N < 1 {
-			return fmt.Errorf("vae: dataset %s: %d images of %dx%dx%d but %v values", d.Name, d.N, d.C, d.H, d.W, d.Images)
+		if err := d.Check(false, nil); err != nil {
+			return fmt.Errorf("vae: %w", err)
 		}
 	}
 	if t.test != nil && (t.test.C != t.train.C || t.test.H != t.train.H || t.test.W != t.train.W) {

@@ -21,6 +21,10 @@
 // beta1 0.5, the DCGAN paper's) is the option. D's dropout masks are redrawn every step.
 // Images are scaled to [-1, 1], the generator's tanh range.
 //
+// With EMA > 0 an exponential moving average of the generator's weights is kept beside them
+// (updated after every generator step, stored in checkpoints) and is what is exported,
+// sampled and scored; the scores of the live weights are logged beside it.
+//
 // Every SampleEvery steps the generator is exported and run in gendl's runtime on fixed noise,
 // and the grid of images is written as samples-step-NNNNNNN.png (progress.gif animates them
 // at the end); every LogEvery steps a line of means goes to metrics.jsonl and loss.png is

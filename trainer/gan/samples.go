@@ -17,14 +17,14 @@ import (
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
-// exported returns the current generator exported to ONNX and planned in gendl's runtime, so
-// that every sample grid and score also exercises the export.
-func (t *Trainer) exported() (*imagegen.Model, error) {
+// exported returns the generator with parameters gen exported to ONNX and planned in gendl's
+// runtime, so that every sample grid and score also exercises the export.
+func (t *Trainer) exported(gen dcgan.Params) (*imagegen.Model, error) {
 	model, err := t.exportConfig()
 	if err != nil {
 		return nil, err
 	}
-	m, err := dcgan.Export(model, t.gen)
+	m, err := dcgan.Export(model, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func (t *Trainer) exported() (*imagegen.Model, error) {
 // SamplePicture draws the grid of SampleCount images from the run's fixed noise (the same
 // latent points at every call, so successive grids show the training's progress).
 func (t *Trainer) SamplePicture() (image.Image, error) {
-	g, err := t.exported()
+	g, err := t.exported(t.Generator())
 	if err != nil {
 		return nil, err
 	}

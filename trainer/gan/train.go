@@ -56,7 +56,12 @@ type Config struct {
 	// LabelNoise is the amplitude of the uniform noise on the discriminator's targets: a fake's
 	// target is LabelNoise·u, a real's 1 - LabelNoise·u, u ~ U[0, 1) (the book: 0.05).
 	LabelNoise float64 `json:"label_noise"`
-	Seed       uint64  `json:"seed"`
+	// EMA, when > 0, keeps an exponential moving average of the generator's weights with
+	// this decay (warmed up as min(EMA, (1+t)/(10+t)) at generator step t) and uses the
+	// average for the exported generator, the sample grids and the scores (Yazıcı et al.
+	// 2019, "The Unusual Effectiveness of Averaging in GAN Training"); 0: off, the book.
+	EMA  float64 `json:"ema,omitempty"`
+	Seed uint64  `json:"seed"`
 
 	// Out is the exported generator ("": no export).
 	Out string `json:"-"`
@@ -147,6 +152,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("gan: optimizer %q, want %q or %q", c.Optimizer, RMSprop, Adam)
 	case c.Limit < 0 || c.SampleEvery < 0 || c.SampleCount < 0 || c.SampleCount > 1024 || c.EvalEvery < 0 || c.EvalSamples < 0 || c.CheckpointEvery < 0 || c.LogEvery < 0:
 		return fmt.Errorf("gan: negative count or interval, or more than 1024 samples per grid")
+	case !(c.EMA >= 0 && c.EMA < 1):
+		return fmt.Errorf("gan: EMA decay %v, want 0 (off) or a value in (0, 1)", c.EMA)
 	case c.Classifier != "" && c.EvalSamples < 10:
 		return fmt.Errorf("gan: %d evaluation samples, want >= 10", c.EvalSamples)
 	}
@@ -175,8 +182,11 @@ type Metrics struct {
 	SecondsPerStep    float64 `json:"seconds_per_step"`
 	CPUSecondsPerStep float64 `json:"cpu_seconds_per_step,omitempty"`
 	GFLOPs            float64 `json:"gflops_per_s"`
-	// IS is the classifier inception score of EvalSamples generated images, when evaluated.
+	// IS is the classifier inception score of EvalSamples generated images, when evaluated
+	// (of the averaged generator when EMA is on: the one exported).
 	IS *float64 `json:"inception_score,omitempty"`
+	// ISRaw is the score of the generator's current (not averaged) weights, when EMA is on.
+	ISRaw *float64 `json:"inception_score_raw,omitempty"`
 	// Warning says when the losses looked like a collapse.
 	Warning string `json:"warning,omitempty"`
 }
@@ -203,6 +213,8 @@ type State struct {
 	BestStep int64    `json:"best_step,omitempty"`
 	NGen     int      `json:"gen_params"`
 	NDisc    int      `json:"disc_params"`
+	// NEMA is the number of averaged generator arrays stored after the optimizers' (0 or NGen).
+	NEMA int `json:"ema_params,omitempty"`
 }
 
 // window sums d_loss, g_loss, d_real and d_fake over Steps steps.
@@ -219,6 +231,8 @@ type Trainer struct {
 	real        []float32 // training images scaled to [-1, 1]
 	gen, disc   dcgan.Params
 	genS, discS [][]float32
+	ema         dcgan.Params // the generator's moving average (nil: EMA off)
+	emaS        [][]float32
 	gOpt, dOpt  *loop.Optimizer
 	genNet      *Net // GenOnly at Batch
 	dNet        *Net // DiscStep at 2·Batch
@@ -292,6 +306,11 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	}
 	t.gen, t.disc = InitParams(t.model, rand.New(rand.NewPCG(cfg.Seed, 0x5eed)))
 	t.genS, t.discS = t.gen.Slices(), t.disc.Slices()
+	if cfg.EMA > 0 {
+		t.ema = dcgan.NewParams(t.model.GenShapes())
+		t.emaS = t.ema.Slices()
+		loop.CopySlices(t.emaS, t.genS)
+	}
 	dlr, glr, b1 := cfg.rates()
 	var err error
 	if t.gOpt, err = newOptimizer(cfg.Optimizer, glr, b1, cfg.Clip, sizes(t.genS)); err != nil {
@@ -402,8 +421,8 @@ func (t *Trainer) loadData() error {
 
 func (t *Trainer) restore(arrays [][]float32) error {
 	ng, nd := len(t.genS), len(t.discS)
-	want := ng + nd + len(t.gOpt.Slots) + len(t.dOpt.Slots)
-	if len(arrays) != want || t.st.NGen != ng || t.st.NDisc != nd {
+	want := ng + nd + len(t.gOpt.Slots) + len(t.dOpt.Slots) + len(t.emaS)
+	if len(arrays) != want || t.st.NGen != ng || t.st.NDisc != nd || t.st.NEMA != len(t.emaS) {
 		return fmt.Errorf("gan: checkpoint holds %d arrays, the model and optimizers need %d", len(arrays), want)
 	}
 	names := append(t.model.GenShapes(), t.model.DiscShapes()...)
@@ -417,11 +436,47 @@ func (t *Trainer) restore(arrays [][]float32) error {
 	if err := t.gOpt.Restore(arrays[k:k+len(t.gOpt.Slots)], t.st.GOptT); err != nil {
 		return err
 	}
-	return t.dOpt.Restore(arrays[k+len(t.gOpt.Slots):], t.st.DOptT)
+	k += len(t.gOpt.Slots)
+	if err := t.dOpt.Restore(arrays[k:k+len(t.dOpt.Slots)], t.st.DOptT); err != nil {
+		return err
+	}
+	k += len(t.dOpt.Slots)
+	for i, s := range t.emaS {
+		if len(arrays[k+i]) != len(s) {
+			return fmt.Errorf("gan: checkpoint's averaged parameter %s has %d values, want %d", names[i].Name, len(arrays[k+i]), len(s))
+		}
+		copy(s, arrays[k+i])
+	}
+	return nil
 }
 
 // Params returns the model configuration and the (live) parameters.
 func (t *Trainer) Params() (dcgan.Config, dcgan.Params, dcgan.Params) { return t.model, t.gen, t.disc }
+
+// Generator returns the generator's parameters that are exported, sampled and scored: the
+// moving average when EMA is on, else the live parameters.
+func (t *Trainer) Generator() dcgan.Params {
+	if t.ema != nil {
+		return t.ema
+	}
+	return t.gen
+}
+
+// updateEMA folds the generator's weights after generator step n (1, 2, ...) into the
+// average: ema = d·ema + (1-d)·w, d = min(EMA, (1+n)/(10+n)).
+func (t *Trainer) updateEMA(n int64) {
+	if t.ema == nil {
+		return
+	}
+	d := min(t.cfg.EMA, float64(1+n)/float64(10+n))
+	a, b := float32(d), float32(1-d)
+	for i, e := range t.emaS {
+		w := t.genS[i][:len(e)]
+		for j := range e {
+			e[j] = a*e[j] + b*w[j]
+		}
+	}
+}
 
 // State returns a copy of the run state.
 func (t *Trainer) State() State { return t.st }
@@ -556,6 +611,7 @@ func (t *Trainer) genStep(rng *rand.Rand, r *StepResult) error {
 		t.gg[k] = g.([]float32)
 	}
 	t.gOpt.Step(t.genS, t.gg, 1)
+	t.updateEMA(t.st.Step + 1)
 	return nil
 }
 
@@ -617,12 +673,13 @@ func (t *Trainer) Save() error {
 	}
 	st := t.st
 	st.Config, st.Model = t.cfg, t.model
-	st.GOptT, st.DOptT, st.NGen, st.NDisc = t.gOpt.T, t.dOpt.T, len(t.genS), len(t.discS)
+	st.GOptT, st.DOptT, st.NGen, st.NDisc, st.NEMA = t.gOpt.T, t.dOpt.T, len(t.genS), len(t.discS), len(t.emaS)
 	var arrays [][]float32
 	arrays = append(arrays, t.genS...)
 	arrays = append(arrays, t.discS...)
 	arrays = append(arrays, t.gOpt.Slots...)
 	arrays = append(arrays, t.dOpt.Slots...)
+	arrays = append(arrays, t.emaS...)
 	if err := loop.WriteCheckpoint(filepath.Join(t.dir, loop.CheckpointName(st.Step)), &st, arrays); err != nil {
 		return err
 	}
@@ -693,12 +750,20 @@ func (t *Trainer) Run() error {
 			line := fmt.Sprintf("step %d: D loss %.4f, G loss %.4f, D(real) %.3f, D(fake) %.3f; %.3f s/step (%.3f s CPU), %.1f GFLOP/s",
 				s, m.DLoss, m.GLoss, m.DReal, m.DFake, m.SecondsPerStep, m.CPUSecondsPerStep, m.GFLOPs)
 			if evalNow {
-				is, err := t.inceptionScore()
+				is, err := t.inceptionScore(t.Generator())
 				if err != nil {
 					return err
 				}
 				m.IS = &is
 				line += fmt.Sprintf("; inception score %.3f", is)
+				if t.ema != nil {
+					raw, err := t.inceptionScore(t.gen)
+					if err != nil {
+						return err
+					}
+					m.ISRaw = &raw
+					line += fmt.Sprintf(" (averaged weights; current weights %.3f)", raw)
+				}
 				if t.st.BestIS == nil || is > *t.st.BestIS {
 					t.st.BestIS, t.st.BestStep = &is, s
 					if err := t.exportTo(filepath.Join(t.dir, BestName)); err != nil {
@@ -798,7 +863,7 @@ func (t *Trainer) exportTo(path string) error {
 	if err != nil {
 		return err
 	}
-	return dcgan.ExportFile(path, model, t.gen)
+	return dcgan.ExportFile(path, model, t.Generator())
 }
 
 // Export writes the generator to path (atomically), with the training configuration and

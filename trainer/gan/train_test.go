@@ -127,22 +127,29 @@ func TestFirstStepsLoss(t *testing.T) {
 // A run stopped after 3 steps and resumed to 6 ends with exactly the parameters, optimizer
 // state and metrics of an uninterrupted 6-step run (both optimizers).
 func TestResumeExact(t *testing.T) {
-	for _, opt := range []string{RMSprop, Adam} {
+	for _, tc := range []struct {
+		opt string
+		ema float64
+	}{{RMSprop, 0}, {Adam, 0}, {Adam, 0.9}} {
+		opt := tc.opt
+		if tc.ema > 0 {
+			opt += "+ema"
+		}
 		full := tinyConfig(t)
-		full.Optimizer = opt
+		full.Optimizer, full.EMA = tc.opt, tc.ema
 		full.Out = filepath.Join(t.TempDir(), "full.onnx")
 		if err := Train(full); err != nil {
 			t.Fatal(err)
 		}
 		part := tinyConfig(t)
-		part.Optimizer = opt
+		part.Optimizer, part.EMA = tc.opt, tc.ema
 		part.MaxSteps = 3
 		if err := Train(part); err != nil {
 			t.Fatal(err)
 		}
 		resumed := part
 		resumed.MaxSteps, resumed.Resume = 0, true
-		resumed.Optimizer, resumed.Batch = "", 0 // stored values win
+		resumed.Optimizer, resumed.Batch, resumed.EMA = "", 0, 0 // stored values win
 		resumed.Out = filepath.Join(t.TempDir(), "resumed.onnx")
 		if err := Train(resumed); err != nil {
 			t.Fatal(err)
@@ -171,7 +178,10 @@ func TestResumeExact(t *testing.T) {
 			if !equal(ca, cb) {
 				t.Errorf("%s: checkpoint arrays (parameters and optimizer state) differ after resume", opt)
 			}
-			if sa.DEMA != sb.DEMA || sa.GOptT != sb.GOptT || sa.DOptT != sb.DOptT {
+			if want := 4*len(dcgan.Tiny().GenShapes()) + 3*len(dcgan.Tiny().DiscShapes()); tc.ema > 0 && len(ca) != want {
+				t.Errorf("%s: checkpoint holds %d arrays, want %d (with the averaged generator)", opt, len(ca), want)
+			}
+			if sa.DEMA != sb.DEMA || sa.GOptT != sb.GOptT || sa.DOptT != sb.DOptT || sa.NEMA != sb.NEMA {
 				t.Errorf("%s: states differ: %+v vs %+v", opt, sa, sb)
 			}
 		}
@@ -196,6 +206,66 @@ func TestResumeExact(t *testing.T) {
 				t.Errorf("%s: %v", opt, err)
 			}
 		}
+	}
+}
+
+// With EMA the trainer keeps w̄ ← d·w̄ + (1-d)·w after every generator step, d = min(EMA,
+// (1+n)/(10+n)), recomputed here in float64 from snapshots of the live weights; the exported
+// generator carries the average, not the live weights.
+func TestEMA(t *testing.T) {
+	c := tinyConfig(t)
+	c.Optimizer, c.EMA, c.SampleCount, c.Plot = Adam, 0.5, 0, false
+	tr, err := NewTrainer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	_, live, _ := tr.Params()
+	avg := make([][]float64, len(live))
+	for i, s := range live.Slices() {
+		for _, v := range s {
+			avg[i] = append(avg[i], float64(v))
+		}
+	}
+	for n := int64(1); n <= 5; n++ {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+		d := min(0.5, float64(1+n)/float64(10+n))
+		for i, s := range live.Slices() {
+			for j, v := range s {
+				avg[i][j] = d*avg[i][j] + (1-d)*float64(v)
+			}
+		}
+	}
+	var maxd, moved float64
+	for i, s := range tr.Generator().Slices() {
+		for j, v := range s {
+			maxd = max(maxd, math.Abs(float64(v)-avg[i][j]))
+			moved = max(moved, math.Abs(float64(v)-float64(live.Slices()[i][j])))
+		}
+	}
+	if maxd > 1e-6 {
+		t.Errorf("averaged weights differ from the float64 recomputation by %.3g", maxd)
+	}
+	if moved == 0 {
+		t.Fatal("the average equals the live weights after 5 steps")
+	}
+	out := filepath.Join(t.TempDir(), "g.onnx")
+	if err := tr.Export(out); err != nil {
+		t.Fatal(err)
+	}
+	m, err := dcgan.LoadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(m.Params.Slices(), tr.Generator().Slices()) {
+		t.Error("the exported generator is not the averaged one")
+	}
+	bad := tinyConfig(t)
+	bad.EMA = 1
+	if _, err := NewTrainer(bad); err == nil || !strings.Contains(err.Error(), "EMA") {
+		t.Errorf("EMA 1: error %v, want one naming EMA", err)
 	}
 }
 

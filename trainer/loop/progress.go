@@ -109,9 +109,13 @@ func LinesFunc(w io.Writer, every time.Duration, line func(Progress) string) fun
 }
 
 func defaultLine(p Progress) string {
-	return fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4f %s %.3f s/step %.1f GFLOP/s ETA %s\n",
+	rate := "" // a trainer that does not count its FLOPs leaves GFLOPs 0
+	if p.GFLOPs > 0 {
+		rate = fmt.Sprintf(" %.1f GFLOP/s", p.GFLOPs)
+	}
+	return fmt.Sprintf("epoch %d/%d batch %d/%d loss %.4f %s %.3f s/step%s ETA %s\n",
 		p.Epoch, p.Epochs, p.Batch, p.Batches, p.EpochLoss, p.Unit, p.PerStep.Seconds(),
-		p.GFLOPs, p.ETA.Round(time.Second))
+		rate, p.ETA.Round(time.Second))
 }
 
 // barLog shows a progress bar with ETA: one bar per epoch, desc's description (by default

@@ -25,7 +25,7 @@ func vaeCommand() *cli.Command {
 			&cli.IntFlag{Name: "epochs", Value: d.Epochs, Usage: "epochs to train (in total, when resuming)"},
 			&cli.IntFlag{Name: "latent-dim", Value: d.LatentDim, Usage: "size of the latent space"},
 			&cli.StringFlag{Name: "filters", Value: joinInts(d.Filters), Usage: "comma-separated filters of the encoder's stride-2 convolutions (the decoder mirrors them)"},
-			&cli.IntFlag{Name: "hidden", Value: d.Hidden, Usage: "units of the encoder's dense layer"},
+			&cli.IntFlag{Name: "hidden", Usage: "units of the encoder's dense layer (0: 16 for a latent of 2 or less, the book's; 256 above)"},
 			&cli.IntFlag{Name: "kernel", Value: d.Kernel, Usage: "kernel size of every convolution"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "images per batch"},
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "learning rate"},

@@ -30,8 +30,9 @@ type Config struct {
 	Limit     int `json:"limit,omitempty"`
 	TestLimit int `json:"test_limit,omitempty"`
 
-	LatentDim int     `json:"latent_dim"`
-	Filters   []int   `json:"filters"`
+	LatentDim int   `json:"latent_dim"`
+	Filters   []int `json:"filters"`
+	// Hidden is the encoder's dense layer (0: AutoHidden(LatentDim)).
 	Hidden    int     `json:"hidden"`
 	Kernel    int     `json:"kernel"`
 	Epochs    int     `json:"epochs"`
@@ -65,6 +66,17 @@ type Config struct {
 	// TrainData and TestData, when set, are used instead of loading Dataset (tests).
 	TrainData *datasets.Dataset `json:"-"`
 	TestData  *datasets.Dataset `json:"-"`
+}
+
+// AutoHidden is the encoder's dense layer for a latent size when none is given: keras-io's 16
+// for a latent of 2 or less (the book's figure), 256 above, where 16 units would squeeze a
+// larger latent (latent 20 on MNIST: test negative ELBO 199.4 after one epoch with 16 units,
+// 123.6 with 256).
+func AutoHidden(latent int) int {
+	if latent <= 2 {
+		return 16
+	}
+	return 256
 }
 
 // Defaults returns keras-io's settings: latent 2, filters 32 and 64, dense 16, 3x3 kernels,
@@ -181,6 +193,9 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		cfg.TrainData, cfg.TestData = run.TrainData, run.TestData
 		t.st = st
 		fmt.Fprintf(t.log, "resuming from %s: epoch %d, batch %d, step %d\n", path, st.Epoch+1, st.Batch, st.Step)
+	}
+	if cfg.Hidden == 0 {
+		cfg.Hidden = AutoHidden(cfg.LatentDim)
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err

@@ -283,3 +283,20 @@ func TestStepFLOPs(t *testing.T) {
 		t.Errorf("StepFLOPs = %g, want %g", got, want)
 	}
 }
+
+// Without --hidden the encoder's dense layer follows the latent size: keras-io's 16 for the
+// book's 2-D latent, 256 for larger latents; a given size wins.
+func TestAutoHidden(t *testing.T) {
+	for _, tc := range []struct{ latent, hidden, want int }{{2, 0, 16}, {1, 0, 16}, {20, 0, 256}, {20, 32, 32}} {
+		c := tinyConfig(t)
+		c.LatentDim, c.Hidden = tc.latent, tc.hidden
+		tr, err := NewTrainer(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := tr.Model(); m.Hidden != tc.want {
+			t.Errorf("latent %d, hidden %d: the model's dense layer has %d units, want %d", tc.latent, tc.hidden, m.Hidden, tc.want)
+		}
+		tr.Close()
+	}
+}

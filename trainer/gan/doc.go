@@ -25,6 +25,13 @@
 // (updated after every generator step, stored in checkpoints) and is what is exported,
 // sampled and scored; the scores of the live weights are logged beside it.
 //
+// With GenBatchNorm the generator normalises each feature map with its batch's statistics
+// before every LeakyReLU (the DCGAN paper's generator; layers.BatchNorm). An exported
+// generator has no normalisation nodes: the population statistics of the exported weights
+// (the batch statistics of 2,048 latent points from a fixed stream, pooled) are folded into
+// the dense layer's columns and the transposed convolutions' output channels, so the file is
+// the book's graph and every runtime reads it.
+//
 // Every SampleEvery steps the generator is exported and run in gendl's runtime on fixed noise,
 // and the grid of images is written as samples-step-NNNNNNN.png (progress.gif animates them
 // at the end); every LogEvery steps a line of means goes to metrics.jsonl and loss.png is

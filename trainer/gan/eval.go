@@ -9,7 +9,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gendl/gendl/datasets"
-	"github.com/gendl/gendl/models/dcgan"
 	"github.com/gendl/gendl/models/imagegen"
 	"github.com/gendl/gendl/runtime/tensor"
 )
@@ -312,8 +311,8 @@ func scoreImages(cs *imagegen.Session, x *tensor.Tensor, splits int, real *Stats
 
 // inceptionScore scores the current generator with the run's classifier on EvalSamples
 // images from fixed noise (the mean over 10 splits, or 1 split under 1,000 samples).
-func (t *Trainer) inceptionScore(gen dcgan.Params) (float64, error) {
-	g, err := t.exported(gen)
+func (t *Trainer) inceptionScore(averaged bool) (float64, error) {
+	g, err := t.exported(averaged)
 	if err != nil {
 		return 0, err
 	}

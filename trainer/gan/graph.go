@@ -52,19 +52,46 @@ func paramNodes(g *G.ExprGraph, ps []dcgan.ParamShape, params []*tensor.Dense, d
 }
 
 // generator adds the generator to z's graph: z [B, L] -> image [B, C, H, W] in [-1, 1] (p in
-// GenShapes order).
-func generator(c dcgan.Config, p []*G.Node, z *G.Node) (*G.Node, error) {
+// GenShapes order, then, with batch normalisation, BNShapes order). Without batch
+// normalisation: dense -> LeakyReLU -> reshape -> (transposed conv -> LeakyReLU)... -> conv ->
+// tanh, the book's; with it, batch normalisation (batch statistics, recorded in stats) precedes
+// every LeakyReLU, after the reshape: dense -> reshape -> BN -> LeakyReLU -> (transposed conv
+// -> BN -> LeakyReLU)... -> conv -> tanh (the DCGAN paper's generator).
+func generator(c dcgan.Config, p []*G.Node, z *G.Node, stats []*layers.BNStats) (*G.Node, error) {
 	B := z.Shape()[0]
 	F, h, w := c.Base()
+	ng := len(c.GenShapes())
+	bn := stats != nil
+	if want := ng + len(BNShapes(c)); bn && len(p) != want {
+		return nil, fmt.Errorf("%d generator parameters with batch normalisation, want %d", len(p), want)
+	}
+	act := func(y *G.Node, l int) (*G.Node, error) { // [BN ->] LeakyReLU
+		if bn {
+			var err error
+			if y, err = layers.BatchNorm(y, p[ng+2*l], p[ng+2*l+1], BNEps, stats[l]); err != nil {
+				return nil, err
+			}
+		}
+		return layers.LeakyReLU(y, c.Alpha)
+	}
 	y, err := layers.Dense(z, p[0], p[1]) // [B, F·h·w]
 	if err != nil {
 		return nil, err
 	}
-	if y, err = layers.LeakyReLU(y, c.Alpha); err != nil {
-		return nil, err
-	}
-	if y, err = layers.Reshape(y, B, F, h, w); err != nil { // [B, F, h, w]
-		return nil, err
+	if bn {
+		if y, err = layers.Reshape(y, B, F, h, w); err != nil { // [B, F, h, w]
+			return nil, err
+		}
+		if y, err = act(y, 0); err != nil {
+			return nil, err
+		}
+	} else {
+		if y, err = act(y, 0); err != nil {
+			return nil, err
+		}
+		if y, err = layers.Reshape(y, B, F, h, w); err != nil { // [B, F, h, w]
+			return nil, err
+		}
 	}
 	k := [2]int{c.Kernel, c.Kernel}
 	up := layers.SameTransposeSpec(k, [2]int{dcgan.Stride, dcgan.Stride})
@@ -72,14 +99,13 @@ func generator(c dcgan.Config, p []*G.Node, z *G.Node) (*G.Node, error) {
 		if y, err = layers.ConvTranspose2d(y, p[2+2*i], p[3+2*i], up); err != nil { // [B, f, 2h, 2w]
 			return nil, err
 		}
-		if y, err = layers.LeakyReLU(y, c.Alpha); err != nil {
+		if y, err = act(y, i+1); err != nil {
 			return nil, err
 		}
 	}
 	H, W, ok := c.ImageShape[1], c.ImageShape[2], [2]int{c.OutKernel, c.OutKernel}
-	n := len(p)
 	out := layers.ConvSpec{Pads: layers.SamePads([2]int{H, W}, ok, [2]int{1, 1})}
-	if y, err = layers.Conv2d(y, p[n-2], p[n-1], out); err != nil { // [B, C, H, W]
+	if y, err = layers.Conv2d(y, p[ng-2], p[ng-1], out); err != nil { // [B, C, H, W]
 		return nil, err
 	}
 	if y, err = G.Tanh(y); err != nil {
@@ -168,14 +194,31 @@ type Net struct {
 	Images, Logits, Loss         *G.Node
 	drop                         *layers.Dropout
 
+	// BN receives the batch statistics of the generator's batch normalisations at every run
+	// (nil without them).
+	BN []*layers.BNStats
+
 	inBuf, tBuf      *tensor.Dense
 	imagesV, logitsV G.Value
+}
+
+// NetOptions are a Net's architecture options beyond dcgan.Config (which describes the
+// exported generator; batch normalisation is folded into its weights on export).
+type NetOptions struct {
+	// GenBatchNorm adds batch normalisation (gamma and beta after the generator's parameters,
+	// BNShapes order) before each of the generator's LeakyReLUs.
+	GenBatchNorm bool
 }
 
 // NewNet builds a graph of kind k over the generator's and the discriminator's parameters
 // (graph shapes of GenShapes and DiscShapes, all float32 or all float64; the graph aliases
 // them). DiscStep needs only disc, GenOnly only gen.
 func NewNet(c dcgan.Config, k Kind, batch int, gen, disc []*tensor.Dense) (*Net, error) {
+	return NewNetWith(c, k, batch, gen, disc, NetOptions{})
+}
+
+// NewNetWith is NewNet with options; with GenBatchNorm, gen holds GenShapes then BNShapes.
+func NewNetWith(c dcgan.Config, k Kind, batch int, gen, disc []*tensor.Dense, opt NetOptions) (*Net, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -194,7 +237,14 @@ func NewNet(c dcgan.Config, k Kind, batch int, gen, disc []*tensor.Dense) (*Net,
 	}
 	var err error
 	if k != DiscStep {
-		if n.GenParams, err = paramNodes(n.g, c.GenShapes(), gen, dt); err != nil {
+		shapes := c.GenShapes()
+		if opt.GenBatchNorm {
+			shapes = append(shapes, BNShapes(c)...)
+			for range len(BNShapes(c)) / 2 {
+				n.BN = append(n.BN, &layers.BNStats{})
+			}
+		}
+		if n.GenParams, err = paramNodes(n.g, shapes, gen, dt); err != nil {
 			return nil, err
 		}
 	}
@@ -230,7 +280,7 @@ func (n *Net) build(dt tensor.Dtype) error {
 	} else {
 		n.inBuf = tensor.New(tensor.Of(dt), tensor.WithShape(B, L))
 		n.In = G.NewMatrix(n.g, dt, G.WithShape(B, L), G.WithName("z"), G.WithValue(n.inBuf))
-		if n.Images, err = generator(c, n.GenParams, n.In); err != nil {
+		if n.Images, err = generator(c, n.GenParams, n.In, n.BN); err != nil {
 			return err
 		}
 		G.Read(n.Images, &n.imagesV)

@@ -17,9 +17,13 @@ import (
 	"github.com/gendl/gendl/runtime/tensor"
 )
 
-// exported returns the generator with parameters gen exported to ONNX and planned in gendl's
-// runtime, so that every sample grid and score also exercises the export.
-func (t *Trainer) exported(gen dcgan.Params) (*imagegen.Model, error) {
+// exported returns the generator (GeneratorParams(averaged)) exported to ONNX and planned in
+// gendl's runtime, so that every sample grid and score also exercises the export.
+func (t *Trainer) exported(averaged bool) (*imagegen.Model, error) {
+	gen, err := t.GeneratorParams(averaged)
+	if err != nil {
+		return nil, err
+	}
 	model, err := t.exportConfig()
 	if err != nil {
 		return nil, err
@@ -34,7 +38,7 @@ func (t *Trainer) exported(gen dcgan.Params) (*imagegen.Model, error) {
 // SamplePicture draws the grid of SampleCount images from the run's fixed noise (the same
 // latent points at every call, so successive grids show the training's progress).
 func (t *Trainer) SamplePicture() (image.Image, error) {
-	g, err := t.exported(t.Generator())
+	g, err := t.exported(true)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	OutKernel   int     `json:"out_kernel"`
 	Alpha       float64 `json:"leaky_alpha"`
 	Dropout     float64 `json:"dropout"`
+	// GenBatchNorm adds batch normalisation before each of the generator's LeakyReLUs (the
+	// DCGAN paper's generator; not the book's): batch statistics in training, population
+	// statistics folded into the exported weights (see NetOptions, foldBN).
+	GenBatchNorm bool `json:"gen_batchnorm,omitempty"`
 
 	// Steps is the number of training steps (one discriminator and one generator update each).
 	Steps int64 `json:"steps"`
@@ -230,9 +234,11 @@ type Trainer struct {
 	train       *datasets.Dataset
 	real        []float32 // training images scaled to [-1, 1]
 	gen, disc   dcgan.Params
-	genS, discS [][]float32
-	ema         dcgan.Params // the generator's moving average (nil: EMA off)
+	bn          dcgan.Params // the generator's batch normalisations' gamma and beta (BNShapes), or nil
+	genS, discS [][]float32  // the trained parameters: genS is gen's then bn's
+	ema         dcgan.Params // the moving average of gen and bn (nil: EMA off)
 	emaS        [][]float32
+	emaNet      *Net // GenOnly over ema, for its batch statistics (built when needed)
 	gOpt, dOpt  *loop.Optimizer
 	genNet      *Net // GenOnly at Batch
 	dNet        *Net // DiscStep at 2·Batch
@@ -305,9 +311,12 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		return nil, fmt.Errorf("gan: %d training images, fewer than one batch of %d", t.train.N, cfg.Batch)
 	}
 	t.gen, t.disc = InitParams(t.model, rand.New(rand.NewPCG(cfg.Seed, 0x5eed)))
-	t.genS, t.discS = t.gen.Slices(), t.disc.Slices()
+	if cfg.GenBatchNorm {
+		t.bn = initBN(t.model)
+	}
+	t.genS, t.discS = append(t.gen.Slices(), t.bn.Slices()...), t.disc.Slices()
 	if cfg.EMA > 0 {
-		t.ema = dcgan.NewParams(t.model.GenShapes())
+		t.ema = dcgan.NewParams(t.genShapes())
 		t.emaS = t.ema.Slices()
 		loop.CopySlices(t.emaS, t.genS)
 	}
@@ -324,15 +333,16 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 			return nil, err
 		}
 	}
-	gp, dp := DenseParams(t.model.GenShapes(), t.gen), DenseParams(t.model.DiscShapes(), t.disc)
-	B := cfg.Batch
-	if t.genNet, err = NewNet(t.model, GenOnly, B, gp, nil); err != nil {
+	gp := DenseParams(t.genShapes(), append(append(dcgan.Params(nil), t.gen...), t.bn...))
+	dp := DenseParams(t.model.DiscShapes(), t.disc)
+	B, no := cfg.Batch, t.netOptions()
+	if t.genNet, err = NewNetWith(t.model, GenOnly, B, gp, nil, no); err != nil {
 		return nil, err
 	}
 	if t.dNet, err = NewNet(t.model, DiscStep, 2*B, nil, dp); err != nil {
 		return nil, err
 	}
-	if t.ganNet, err = NewNet(t.model, GANStep, B, gp, dp); err != nil {
+	if t.ganNet, err = NewNetWith(t.model, GANStep, B, gp, dp, no); err != nil {
 		return nil, err
 	}
 	n := t.imageLen()
@@ -357,6 +367,18 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	}
 	return t, nil
 }
+
+// genShapes lists the trained generator parameters: GenShapes, then BNShapes with batch
+// normalisation.
+func (t *Trainer) genShapes() []dcgan.ParamShape {
+	s := t.model.GenShapes()
+	if t.cfg.GenBatchNorm {
+		s = append(s, BNShapes(t.model)...)
+	}
+	return s
+}
+
+func (t *Trainer) netOptions() NetOptions { return NetOptions{GenBatchNorm: t.cfg.GenBatchNorm} }
 
 func sizes(s [][]float32) []int {
 	out := make([]int, len(s))
@@ -425,7 +447,7 @@ func (t *Trainer) restore(arrays [][]float32) error {
 	if len(arrays) != want || t.st.NGen != ng || t.st.NDisc != nd || t.st.NEMA != len(t.emaS) {
 		return fmt.Errorf("gan: checkpoint holds %d arrays, the model and optimizers need %d", len(arrays), want)
 	}
-	names := append(t.model.GenShapes(), t.model.DiscShapes()...)
+	names := append(t.genShapes(), t.model.DiscShapes()...)
 	for i, s := range append(append([][]float32(nil), t.genS...), t.discS...) {
 		if len(arrays[i]) != len(s) {
 			return fmt.Errorf("gan: checkpoint parameter %s has %d values, want %d", names[i].Name, len(arrays[i]), len(s))
@@ -453,13 +475,51 @@ func (t *Trainer) restore(arrays [][]float32) error {
 // Params returns the model configuration and the (live) parameters.
 func (t *Trainer) Params() (dcgan.Config, dcgan.Params, dcgan.Params) { return t.model, t.gen, t.disc }
 
-// Generator returns the generator's parameters that are exported, sampled and scored: the
-// moving average when EMA is on, else the live parameters.
-func (t *Trainer) Generator() dcgan.Params {
-	if t.ema != nil {
-		return t.ema
+// Generator returns the parameters of the generator that is exported, sampled and scored
+// (GenShapes order): see GeneratorParams.
+func (t *Trainer) Generator() (dcgan.Params, error) { return t.GeneratorParams(true) }
+
+// statsSamples is the number of latent points whose batch statistics give the population
+// statistics folded into an exported generator with batch normalisation.
+const statsSamples = 2048
+
+// GeneratorParams returns the generator's parameters in GenShapes order: the moving average
+// when EMA is on and averaged is set, else the live weights; with batch normalisation, folded
+// in at the population statistics of those weights over statsSamples latent points drawn from
+// a fixed stream (so the same weights always export the same file).
+func (t *Trainer) GeneratorParams(averaged bool) (dcgan.Params, error) {
+	all := append(append(dcgan.Params(nil), t.gen...), t.bn...)
+	net := t.genNet
+	if averaged && t.ema != nil {
+		all = t.ema
+		if t.bn != nil && t.emaNet == nil {
+			var err error
+			gp := DenseParams(t.genShapes(), t.ema)
+			if t.emaNet, err = NewNetWith(t.model, GenOnly, t.cfg.Batch, gp, nil, t.netOptions()); err != nil {
+				return nil, err
+			}
+		}
+		net = t.emaNet
 	}
-	return t.gen
+	ng := len(t.model.GenShapes())
+	if t.bn == nil {
+		return all[:ng], nil
+	}
+	B := t.cfg.Batch
+	z := make([]float32, B*t.model.LatentDim)
+	rng := rand.New(rand.NewPCG(t.cfg.Seed, statsStream))
+	var ps popStats
+	for range (statsSamples + B - 1) / B {
+		normals(z, rng)
+		if _, err := net.Run(z, nil); err != nil {
+			return nil, err
+		}
+		if err := ps.add(net.BN); err != nil {
+			return nil, err
+		}
+	}
+	mean, vr := ps.result()
+	return foldBN(t.model, all[:ng], all[ng:], mean, vr)
 }
 
 // updateEMA folds the generator's weights after generator step n (1, 2, ...) into the
@@ -489,6 +549,7 @@ const (
 	orderStream   = 0x6f72646572 // "order" + epoch
 	stepStream    = 0x73746570   // "step": noise, targets and masks of a step
 	samplesStream = 0x73616d70   // "samp": the fixed noise of the sample grids
+	statsStream   = 0x626e7374   // "bnst": the noise of the population statistics
 	evalStream    = 0x6576616c   // "eval": the noise of the inception score
 )
 
@@ -750,14 +811,14 @@ func (t *Trainer) Run() error {
 			line := fmt.Sprintf("step %d: D loss %.4f, G loss %.4f, D(real) %.3f, D(fake) %.3f; %.3f s/step (%.3f s CPU), %.1f GFLOP/s",
 				s, m.DLoss, m.GLoss, m.DReal, m.DFake, m.SecondsPerStep, m.CPUSecondsPerStep, m.GFLOPs)
 			if evalNow {
-				is, err := t.inceptionScore(t.Generator())
+				is, err := t.inceptionScore(true)
 				if err != nil {
 					return err
 				}
 				m.IS = &is
 				line += fmt.Sprintf("; inception score %.3f", is)
 				if t.ema != nil {
-					raw, err := t.inceptionScore(t.gen)
+					raw, err := t.inceptionScore(false)
 					if err != nil {
 						return err
 					}
@@ -863,7 +924,11 @@ func (t *Trainer) exportTo(path string) error {
 	if err != nil {
 		return err
 	}
-	return dcgan.ExportFile(path, model, t.Generator())
+	gen, err := t.Generator()
+	if err != nil {
+		return err
+	}
+	return dcgan.ExportFile(path, model, gen)
 }
 
 // Export writes the generator to path (atomically), with the training configuration and
@@ -879,6 +944,9 @@ func (t *Trainer) Export(path string) error {
 
 // Close releases the graphs.
 func (t *Trainer) Close() error {
+	if t.emaNet != nil {
+		t.emaNet.Close()
+	}
 	t.genNet.Close()
 	t.dNet.Close()
 	return t.ganNet.Close()

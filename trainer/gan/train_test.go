@@ -239,7 +239,11 @@ func TestEMA(t *testing.T) {
 		}
 	}
 	var maxd, moved float64
-	for i, s := range tr.Generator().Slices() {
+	avgGen, err := tr.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range avgGen.Slices() {
 		for j, v := range s {
 			maxd = max(maxd, math.Abs(float64(v)-avg[i][j]))
 			moved = max(moved, math.Abs(float64(v)-float64(live.Slices()[i][j])))
@@ -259,7 +263,7 @@ func TestEMA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equal(m.Params.Slices(), tr.Generator().Slices()) {
+	if !equal(m.Params.Slices(), avgGen.Slices()) {
 		t.Error("the exported generator is not the averaged one")
 	}
 	bad := tinyConfig(t)

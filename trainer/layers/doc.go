@@ -1,7 +1,9 @@
-// Package layers holds the Gorgonia building blocks of gendl's image models (the VAE now, the
-// DCGAN next): 2-D convolution and transposed convolution, dense layers, ReLU/LeakyReLU,
-// train-time dropout, reshaping, a numerically safe sigmoid binary cross-entropy taken from
-// logits, and Glorot/He parameter initialisation from a seeded RNG.
+// Package layers holds the Gorgonia building blocks of gendl's image models (the VAE, the
+// DCGAN, the classifier): 2-D convolution and transposed convolution, dense layers,
+// ReLU/LeakyReLU, train-time dropout, training-mode batch normalisation (batch statistics,
+// reported through BNStats so that a trainer can fold population statistics into exported
+// weights), reshaping, a numerically safe sigmoid binary cross-entropy taken from logits, and
+// Glorot/He parameter initialisation from a seeded RNG.
 //
 // # Layout
 //

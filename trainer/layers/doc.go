@@ -36,8 +36,13 @@
 // images in a fixed order, so results do not depend on the thread count and a resumed
 // training run repeats bit for bit.
 //
-// float32 runs on the fast kernels (kernels.Im2col, kernels.Col2im, kernels.Sgemm); float64
-// (gradient checks only) on plain reference loops in this package. The tests check the float64
+// float32 runs on the fast kernels without column matrices where it pays (prim_fast.go): the
+// forward convolution as an implicit GEMM (kernels.Conv packs straight from the image), the
+// transposed convolution and the input gradient as stride² sub-convolutions on kernels.Conv
+// (as the runtime's ConvTranspose), and layers with few output channels, and some filter
+// gradients, as products on the image lowered once to rows; elsewhere on kernels.Im2col,
+// kernels.Col2im and kernels.Sgemm. float64 (gradient checks only) runs on plain reference
+// loops in this package. The tests check the float64
 // gradients against finite differences and the float32 ops against the float64 ones; the
 // models' tests check the exported ONNX graphs against gendl's runtime and ONNX Runtime.
 //

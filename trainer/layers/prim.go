@@ -20,9 +20,19 @@ var forceReference = false
 //	toImage:  img[C, HW]   = col2im(Wᵀ · cols)                  (+ bias per channel)
 //	filter:   dW[M, CKK]  += cols[M, P] · im2col(img)ᵀ
 //
-// col is scratch of CKK·P elements.
+// col is scratch of CKK·P elements. The functions below are the definitions: the float64
+// path, and float32's with forceReference or implicitConv off. Otherwise float32 takes the
+// paths of prim_fast.go, which need no col: toCols is an implicit GEMM (kernels.Conv) or,
+// with few output channels, a product on the image lowered to rows; toImage is computed by
+// the batch loop as sub-convolutions on kernels.Conv where they apply (subPlan), else by the
+// toImage below; the filter gradient on the lowered image where that pays (filterLowering),
+// else by the filterGrad below.
 
 func toCols[F float](g convGeom, kg *kernels.ConvGeometry, img, w, bias, cols, col []F) {
+	if implicit32[F]() {
+		kernels.Conv(1, kg, g.M, any(w).([]float32), any(img).([]float32), any(bias).([]float32), kernels.ActNone, any(cols).([]float32))
+		return
+	}
 	im2colF(kg, img, col)
 	P, CKK := g.p(), g.ckk()
 	gemm(false, false, g.M, P, CKK, w, CKK, col, P, 0, cols, P)
@@ -172,14 +182,24 @@ func parallelRanges(n int, fn func(lo, hi int)) {
 // computed them.
 const filterChunk = 8
 
-// Batch loops over the images of a geometry. Each returns the output it allocated.
+// Batch loops over the images of a geometry. Each returns the output it allocated. In
+// float32 they hand the whole batch to the paths of prim_fast.go where those apply: the
+// lowering and the phase filters are set up once per call, not per image.
 
 func batchToCols[F float](g convGeom, img, w, bias []F) []F {
 	kg := g.kernel()
 	out := make([]F, g.N*g.colsLen())
 	il, cl := g.imageLen(), g.colsLen()
+	colLen := g.ckk() * g.p()
+	if implicit32[F]() {
+		if r := colsLowering(g); r != nil {
+			colsLowered(g, r, any(img).([]float32), any(w).([]float32), any(bias).([]float32), any(out).([]float32))
+			return out
+		}
+		colLen = 0 // kernels.Conv packs straight from the image
+	}
 	parallelRanges(g.N, func(lo, hi int) {
-		col := scratch[F](g.ckk() * g.p())
+		col := scratch[F](colLen)
 		defer release(col)
 		for n := lo; n < hi; n++ {
 			toCols(g, &kg, img[n*il:(n+1)*il], w, bias, out[n*cl:(n+1)*cl], col)
@@ -192,6 +212,14 @@ func batchToImage[F float](g convGeom, cols, w, bias []F) []F {
 	kg := g.kernel()
 	out := make([]F, g.N*g.imageLen())
 	il, cl := g.imageLen(), g.colsLen()
+	if implicit32[F]() {
+		// The phase filters depend on W: built once per call, shared by the images.
+		if p := newSubPlan(g, any(w).([]float32)); p != nil {
+			defer p.release()
+			imageSub(g, p, any(cols).([]float32), any(bias).([]float32), any(out).([]float32))
+			return out
+		}
+	}
 	parallelRanges(g.N, func(lo, hi int) {
 		col := scratch[F](g.ckk() * g.p())
 		defer release(col)
@@ -208,16 +236,24 @@ func batchFilter[F float](g convGeom, img, cols []F) []F {
 	il, cl := g.imageLen(), g.colsLen()
 	chunks := (g.N + filterChunk - 1) / filterChunk
 	partial := make([]F, chunks*wl)
-	parallelRanges(chunks, func(lo, hi int) {
-		col := scratch[F](g.ckk() * g.p())
-		defer release(col)
-		for ch := lo; ch < hi; ch++ {
-			dw := partial[ch*wl : (ch+1)*wl]
-			for n := ch * filterChunk; n < min((ch+1)*filterChunk, g.N); n++ {
-				filterGrad(g, &kg, img[n*il:(n+1)*il], cols[n*cl:(n+1)*cl], dw, col)
+	var r *rowLowering
+	if implicit32[F]() {
+		r = filterLowering(g)
+	}
+	if r != nil {
+		filterLowered(g, r, any(img).([]float32), any(cols).([]float32), any(partial).([]float32))
+	} else {
+		parallelRanges(chunks, func(lo, hi int) {
+			col := scratch[F](g.ckk() * g.p())
+			defer release(col)
+			for ch := lo; ch < hi; ch++ {
+				dw := partial[ch*wl : (ch+1)*wl]
+				for n := ch * filterChunk; n < min((ch+1)*filterChunk, g.N); n++ {
+					filterGrad(g, &kg, img[n*il:(n+1)*il], cols[n*cl:(n+1)*cl], dw, col)
+				}
 			}
-		}
-	})
+		})
+	}
 	out := partial[:wl]
 	for ch := 1; ch < chunks; ch++ {
 		p := partial[ch*wl : (ch+1)*wl]

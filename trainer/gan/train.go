@@ -79,6 +79,10 @@ type Config struct {
 	KeepLast        int  `json:"-"` // step checkpoints kept
 	// MaxSteps stops this process after that many steps in total (0: Steps), without export.
 	MaxSteps int64 `json:"-"`
+	// TimeLimit ends training after the step during which this much wall time has passed in
+	// this process (0: none); that step is then treated as the last one: scored (with a
+	// classifier), sampled, checkpointed, and the generator exported.
+	TimeLimit time.Duration `json:"-"`
 	// SampleEvery writes samples-step-NNNNNNN.png (a grid of SampleCount images from fixed
 	// noise) every that many steps (0: never; the last step always writes one unless
 	// SampleCount is 0).
@@ -249,6 +253,7 @@ type Trainer struct {
 	step        func(stepProgress)
 	clf         *imagegen.Model
 	order       []int // the data order of epoch orderEpoch
+	timedOut    bool  // Run stopped at cfg.TimeLimit
 	orderEpoch  int64
 
 	z, xb, tb, ones, dgrads, ggrads []float32
@@ -282,6 +287,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		cfg = st.Config
 		cfg.Out, cfg.CheckpointDir, cfg.Resume, cfg.DataDir = run.Out, run.CheckpointDir, true, run.DataDir
 		cfg.Steps, cfg.MaxSteps, cfg.Log, cfg.CheckpointEvery, cfg.KeepLast = run.Steps, run.MaxSteps, run.Log, run.CheckpointEvery, run.KeepLast
+		cfg.TimeLimit = run.TimeLimit
 		cfg.Progress, cfg.ProgressEvery, cfg.Plot, cfg.SampleEvery, cfg.SampleCount = run.Progress, run.ProgressEvery, run.Plot, run.SampleEvery, run.SampleCount
 		cfg.Classifier, cfg.EvalEvery, cfg.EvalSamples, cfg.TrainData, cfg.LogEvery = run.Classifier, run.EvalEvery, run.EvalSamples, run.TrainData, run.LogEvery
 		t.st = st
@@ -794,8 +800,9 @@ func (t *Trainer) Run() error {
 			t.step(stepProgress{Step: s, Steps: stop, DLoss: r.DLoss, GLoss: r.GLoss, DReal: r.DReal, DFake: r.DFake,
 				PerStep: per, ETA: time.Duration(stop-s) * per, GFLOPs: flops / per.Seconds() / 1e9})
 		}
-		last := s == stop
-		evalNow := t.clf != nil && ((cfg.EvalEvery > 0 && s%int64(cfg.EvalEvery) == 0) || (last && s == cfg.Steps))
+		timeUp := cfg.TimeLimit > 0 && time.Since(start) >= cfg.TimeLimit
+		last := s == stop || timeUp
+		evalNow := t.clf != nil && ((cfg.EvalEvery > 0 && s%int64(cfg.EvalEvery) == 0) || (last && s == cfg.Steps) || timeUp)
 		// a metrics line closes a window; a stop before Steps (MaxSteps) keeps the window open
 		// in the checkpoint, so a resumed run writes the lines of an uninterrupted one
 		if s%int64(cfg.LogEvery) == 0 || s == cfg.Steps || evalNow || warn != "" {
@@ -853,6 +860,11 @@ func (t *Trainer) Run() error {
 			if err := t.Save(); err != nil {
 				return err
 			}
+		}
+		if timeUp {
+			t.timedOut = true
+			fmt.Fprintf(t.log, "time limit %v reached after step %d (%v)\n", cfg.TimeLimit, s, time.Since(start).Round(time.Second))
+			break
 		}
 	}
 	return nil
@@ -973,7 +985,7 @@ func Train(cfg Config) error {
 			return err
 		}
 	}
-	if t.cfg.Out != "" && t.st.Step >= t.cfg.Steps {
+	if t.cfg.Out != "" && (t.st.Step >= t.cfg.Steps || t.timedOut) {
 		if err := t.Export(t.cfg.Out); err != nil {
 			return err
 		}

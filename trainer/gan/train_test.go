@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gendl/gendl/datasets"
 	"github.com/gendl/gendl/models/dcgan"
@@ -460,5 +461,27 @@ func TestTrainingScores(t *testing.T) {
 	}
 	if _, err := NewTrainer(bad); err == nil || !strings.Contains(err.Error(), "takes 1,28,28 images") {
 		t.Errorf("classifier of another image size: %v", err)
+	}
+}
+
+// A time limit ends the run after the step during which it passed, treated as the last step:
+// checkpointed, sampled and exported although Steps was not reached.
+func TestTimeLimit(t *testing.T) {
+	c := tinyConfig(t)
+	c.Steps, c.TimeLimit = 1000, time.Nanosecond
+	c.Out = filepath.Join(t.TempDir(), "g.onnx")
+	if err := Train(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dcgan.LoadFile(c.Out); err != nil {
+		t.Errorf("no exported generator after the time limit: %v", err)
+	}
+	for _, name := range []string{loop.CheckpointName(1), SamplesName(1)} {
+		if _, err := os.Stat(filepath.Join(c.CheckpointDir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if log := c.Log.(*bytes.Buffer).String(); !strings.Contains(log, "time limit") {
+		t.Errorf("the log does not say the time limit stopped the run:\n%s", log)
 	}
 }

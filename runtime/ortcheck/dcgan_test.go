@@ -10,6 +10,7 @@ import (
 
 	"github.com/gendl/gendl/models/classifier"
 	gan "github.com/gendl/gendl/models/dcgan"
+	"github.com/gendl/gendl/models/imagegen"
 	"github.com/gendl/gendl/onnx"
 	"github.com/gendl/gendl/runtime/tensor"
 )
@@ -124,4 +125,32 @@ func TestClassifierExportVsORT(t *testing.T) {
 		}
 		compareORT(t, "classifier "+c.Dataset, path, map[string]*tensor.Tensor{"image": x})
 	}
+}
+
+// TestEmbeddedImageModelsVsORT runs the embedded default models as trained — the DCGAN
+// generator (batch normalisation folded into its weights, when trained with it) and the VAE's
+// encoder and decoder — in gendl and ORT on random inputs.
+func TestEmbeddedImageModelsVsORT(t *testing.T) {
+	requireORT(t)
+	rng := rand.New(rand.NewPCG(31, 31))
+	normal := func(shape ...int) *tensor.Tensor {
+		x := tensor.New(tensor.Float32, shape...)
+		for i := range x.F32() {
+			x.F32()[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	g, err := gan.LoadFile(filepath.Join("..", "..", "models", "dcgan", "default", "generator.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareORT(t, "default generator", filepath.Join("..", "..", "models", "dcgan", "default", "generator.onnx"),
+		map[string]*tensor.Tensor{gan.ZName: normal(16, g.Config.LatentDim)})
+	img := tensor.New(tensor.Float32, 8, 1, 28, 28)
+	for i := range img.F32() {
+		img.F32()[i] = float32(rng.Float64())
+	}
+	vaeDir := filepath.Join("..", "..", "models", "vae", "default")
+	compareORT(t, "default VAE encoder", filepath.Join(vaeDir, "encoder.onnx"), map[string]*tensor.Tensor{imagegen.InputImage: img})
+	compareORT(t, "default VAE decoder", filepath.Join(vaeDir, "decoder.onnx"), map[string]*tensor.Tensor{imagegen.InputZ: normal(8, 2)})
 }

@@ -6,9 +6,6 @@ import (
 	"testing"
 
 	"github.com/gendl/gendl/models/dcgan"
-	"github.com/gendl/gendl/models/imagegen"
-	"github.com/gendl/gendl/runtime/engine"
-	rt "github.com/gendl/gendl/runtime/tensor"
 	"github.com/gendl/gendl/trainer/layers"
 )
 
@@ -84,18 +81,7 @@ func TestFoldBatchNorm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := dcgan.Export(c, folded)
-		if err != nil {
-			t.Fatal(err)
-		}
-		model, err := imagegen.FromProto(m, "folded", engine.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := model.NewSession(1).Generate(rt.FromFloat32(z, B, c.LatentDim))
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := runExport(t, c, folded, z)
 		var maxDiff, spread float64
 		for i, v := range got.F32() {
 			maxDiff = max(maxDiff, math.Abs(float64(v-want[i])))

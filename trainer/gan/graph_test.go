@@ -132,18 +132,7 @@ func TestExportMatchesGraph(t *testing.T) {
 		want := append([]float32(nil), imgs.([]float32)...)
 		net.Close()
 
-		m, err := dcgan.Export(c, gen)
-		if err != nil {
-			t.Fatal(err)
-		}
-		model, err := imagegen.FromProto(m, "exported", engine.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := model.NewSession(1).Generate(rt.FromFloat32(z, B, c.LatentDim))
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := runExport(t, c, gen, z)
 		var maxDiff float64
 		for i, v := range got.F32() {
 			maxDiff = max(maxDiff, math.Abs(float64(v-want[i])))
@@ -153,4 +142,23 @@ func TestExportMatchesGraph(t *testing.T) {
 		}
 		t.Logf("%v latent %d: max |runtime - Gorgonia| = %.3g", c.ImageShape, c.LatentDim, maxDiff)
 	}
+}
+
+// runExport exports the generator c with params gen, plans it in gendl's runtime and returns
+// its images for the latent points z (len(z)/LatentDim of them).
+func runExport(t *testing.T, c dcgan.Config, gen dcgan.Params, z []float32) *rt.Tensor {
+	t.Helper()
+	m, err := dcgan.Export(c, gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := imagegen.FromProto(m, "exported", engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := model.NewSession(1).Generate(rt.FromFloat32(z, len(z)/c.LatentDim, c.LatentDim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

@@ -64,8 +64,12 @@ type Config struct {
 	// this decay (warmed up as min(EMA, (1+t)/(10+t)) at generator step t) and uses the
 	// average for the exported generator, the sample grids and the scores (Yazıcı et al.
 	// 2019, "The Unusual Effectiveness of Averaging in GAN Training"); 0: off, the book.
-	EMA  float64 `json:"ema,omitempty"`
-	Seed uint64  `json:"seed"`
+	EMA float64 `json:"ema,omitempty"`
+	// LRDecay is the fraction of Steps at the end over which both learning rates fall
+	// linearly towards 0 (the last step uses 1/(LRDecay·Steps) of them; 0: constant rates).
+	// When resuming, a nonzero LRDecay replaces the stored one (relative to the new Steps).
+	LRDecay float64 `json:"lr_decay,omitempty"`
+	Seed    uint64  `json:"seed"`
 
 	// Out is the exported generator ("": no export).
 	Out string `json:"-"`
@@ -144,6 +148,17 @@ func (c *Config) rates() (d, g, beta1 float64) {
 	return
 }
 
+// LRFactor is the multiplier of both learning rates at step s (0-based): 1, falling linearly
+// over the last LRDecay·Steps steps to 1/(LRDecay·Steps) at the last step.
+func (c *Config) LRFactor(s int64) float64 {
+	n := c.LRDecay * float64(c.Steps)
+	left := float64(c.Steps - s) // steps left, this one included
+	if c.LRDecay <= 0 || left >= n {
+		return 1
+	}
+	return max(left, 1) / n
+}
+
 func (c *Config) validate() error {
 	switch {
 	case c.Steps < 1:
@@ -162,6 +177,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("gan: negative count or interval, or more than 1024 samples per grid")
 	case !(c.EMA >= 0 && c.EMA < 1):
 		return fmt.Errorf("gan: EMA decay %v, want 0 (off) or a value in (0, 1)", c.EMA)
+	case !(c.LRDecay >= 0 && c.LRDecay <= 1):
+		return fmt.Errorf("gan: learning-rate decay fraction %v, want 0 (off) .. 1 (the whole run)", c.LRDecay)
 	case c.Classifier != "" && c.EvalSamples < 10:
 		return fmt.Errorf("gan: %d evaluation samples, want >= 10", c.EvalSamples)
 	}
@@ -288,6 +305,9 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 		cfg.Out, cfg.CheckpointDir, cfg.Resume, cfg.DataDir = run.Out, run.CheckpointDir, true, run.DataDir
 		cfg.Steps, cfg.MaxSteps, cfg.Log, cfg.CheckpointEvery, cfg.KeepLast = run.Steps, run.MaxSteps, run.Log, run.CheckpointEvery, run.KeepLast
 		cfg.TimeLimit = run.TimeLimit
+		if run.LRDecay > 0 { // a run can be given a decay at its end when it is extended
+			cfg.LRDecay = run.LRDecay
+		}
 		cfg.Progress, cfg.ProgressEvery, cfg.Plot, cfg.SampleEvery, cfg.SampleCount = run.Progress, run.ProgressEvery, run.Plot, run.SampleEvery, run.SampleCount
 		cfg.Classifier, cfg.EvalEvery, cfg.EvalSamples, cfg.TrainData, cfg.LogEvery = run.Classifier, run.EvalEvery, run.EvalSamples, run.TrainData, run.LogEvery
 		t.st = st
@@ -588,6 +608,9 @@ func (t *Trainer) Step() (StepResult, error) {
 	order := t.order
 	rng := rand.New(rand.NewPCG(cfg.Seed^stepStream, uint64(s)))
 	var r StepResult
+	dlr, glr, _ := cfg.rates()
+	f := cfg.LRFactor(s)
+	t.dOpt.LR, t.gOpt.LR = dlr*f, glr*f
 
 	if err := t.discStep(order[b*B:(b+1)*B], rng, &r); err != nil {
 		return r, err

@@ -129,28 +129,32 @@ func TestFirstStepsLoss(t *testing.T) {
 // state and metrics of an uninterrupted 6-step run (both optimizers).
 func TestResumeExact(t *testing.T) {
 	for _, tc := range []struct {
-		opt string
-		ema float64
-	}{{RMSprop, 0}, {Adam, 0}, {Adam, 0.9}} {
+		opt   string
+		ema   float64
+		decay float64
+	}{{RMSprop, 0, 0}, {Adam, 0, 0}, {Adam, 0.9, 0}, {Adam, 0, 0.8}} {
 		opt := tc.opt
 		if tc.ema > 0 {
 			opt += "+ema"
 		}
+		if tc.decay > 0 {
+			opt += "+lr-decay"
+		}
 		full := tinyConfig(t)
-		full.Optimizer, full.EMA = tc.opt, tc.ema
+		full.Optimizer, full.EMA, full.LRDecay = tc.opt, tc.ema, tc.decay
 		full.Out = filepath.Join(t.TempDir(), "full.onnx")
 		if err := Train(full); err != nil {
 			t.Fatal(err)
 		}
 		part := tinyConfig(t)
-		part.Optimizer, part.EMA = tc.opt, tc.ema
+		part.Optimizer, part.EMA, part.LRDecay = tc.opt, tc.ema, tc.decay
 		part.MaxSteps = 3
 		if err := Train(part); err != nil {
 			t.Fatal(err)
 		}
 		resumed := part
 		resumed.MaxSteps, resumed.Resume = 0, true
-		resumed.Optimizer, resumed.Batch, resumed.EMA = "", 0, 0 // stored values win
+		resumed.Optimizer, resumed.Batch, resumed.EMA, resumed.LRDecay = "", 0, 0, 0 // stored values win
 		resumed.Out = filepath.Join(t.TempDir(), "resumed.onnx")
 		if err := Train(resumed); err != nil {
 			t.Fatal(err)
@@ -483,5 +487,107 @@ func TestTimeLimit(t *testing.T) {
 	}
 	if log := c.Log.(*bytes.Buffer).String(); !strings.Contains(log, "time limit") {
 		t.Errorf("the log does not say the time limit stopped the run:\n%s", log)
+	}
+}
+
+// LRFactor: 1 until the last LRDecay·Steps steps, then linearly down to 1/(LRDecay·Steps).
+func TestLRFactor(t *testing.T) {
+	c := Config{Steps: 10, LRDecay: 0.5}
+	want := []float64{1, 1, 1, 1, 1, 1, 0.8, 0.6, 0.4, 0.2}
+	for s, w := range want {
+		if got := c.LRFactor(int64(s)); math.Abs(got-w) > 1e-12 {
+			t.Errorf("LRFactor(%d) = %v, want %v", s, got, w)
+		}
+	}
+	c.LRDecay = 0
+	if got := c.LRFactor(9); got != 1 {
+		t.Errorf("no decay: LRFactor(9) = %v, want 1", got)
+	}
+	c.LRDecay = 1
+	if got := c.LRFactor(0); got != 1 {
+		t.Errorf("decay over the whole run: LRFactor(0) = %v, want 1", got)
+	}
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		c := tinyConfig(t)
+		c.LRDecay = bad
+		if err := Train(c); err == nil || !strings.Contains(err.Error(), "decay") {
+			t.Errorf("LRDecay %v: error %v, want one naming the decay", bad, err)
+		}
+	}
+}
+
+// With LRDecay the updates before the decay are the constant-rate run's, the later ones smaller:
+// the step-3 checkpoints agree, the final generators differ, and the decayed run moved less in
+// its last steps.
+func TestLRDecayTraining(t *testing.T) {
+	run := func(decay float64) (mid, end [][]float32) {
+		c := tinyConfig(t)
+		c.Optimizer, c.LRDecay = Adam, decay
+		tr, err := NewTrainer(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		for range 3 {
+			if _, err := tr.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mid = snapshot(tr.gen)
+		for tr.State().Step < c.Steps {
+			if _, err := tr.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return mid, snapshot(tr.gen)
+	}
+	// a constant-rate run resumed at step 3 with the decay ends where the decayed run does
+	full := tinyConfig(t)
+	full.Optimizer, full.LRDecay = Adam, 0.5
+	full.Out = filepath.Join(t.TempDir(), "full.onnx")
+	part := tinyConfig(t)
+	part.Optimizer, part.MaxSteps = Adam, 3
+	if err := Train(full); err != nil {
+		t.Fatal(err)
+	}
+	if err := Train(part); err != nil {
+		t.Fatal(err)
+	}
+	resumed := part
+	resumed.MaxSteps, resumed.Resume, resumed.LRDecay = 0, true, 0.5
+	resumed.Out = filepath.Join(t.TempDir(), "resumed.onnx")
+	if err := Train(resumed); err != nil {
+		t.Fatal(err)
+	}
+	a, err := dcgan.LoadFile(full.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := dcgan.LoadFile(resumed.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(a.Params.Slices(), b.Params.Slices()) {
+		t.Error("a run resumed with --lr-decay differs from one decayed from the start")
+	}
+
+	m0, e0 := run(0)
+	m1, e1 := run(0.5)
+	if !equal(m0, m1) {
+		t.Fatal("the first steps (before the decay) differ")
+	}
+	dist := func(a, b [][]float32) float64 {
+		var s float64
+		for i := range a {
+			for j := range a[i] {
+				d := float64(a[i][j] - b[i][j])
+				s += d * d
+			}
+		}
+		return math.Sqrt(s)
+	}
+	d0, d1 := dist(m0, e0), dist(m1, e1)
+	if !(d1 < 0.8*d0) || d1 == 0 {
+		t.Errorf("the generator moved %.4g in the decayed steps, %.4g at constant rates: want clearly less", d1, d0)
 	}
 }

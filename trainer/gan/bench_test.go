@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gendl/gendl/datasets"
-		"github.com/gendl/gendl/runtime/tensor"
+	"github.com/gendl/gendl/runtime/tensor"
 	"github.com/gendl/gendl/trainer/loop"
 )
 

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	*) args+=("$1"); shift ;;
 	esac
 done
-[ -f clf.onnx ] || bin/gendl-train classifier --dataset mnist --epochs 6 --seed 1 --out clf.onnx
+[ -f clf.onnx ] || bin/gendl-train classifier --dataset mnist --epochs 15 --seed 1 --out clf.onnx
 bin/gendl-train gan --dataset mnist --optimizer adam --batch 32 --seed 1 \
 	--gen-batchnorm --ema 0.999 --gen-base 128 --gen-filters 128,64 --disc-filters 64,128 \
 	--steps 100000 --time-limit 1h --classifier clf.onnx --eval-every 2000 --out "$out" "${args[@]}"

@@ -62,11 +62,12 @@ type Config struct {
 }
 
 // Defaults returns the settings of the MNIST classifier: classifier.DefaultConfig's model,
-// Adam at 1e-3, batch 128, 6 epochs.
+// Adam at 1e-3, batch 128, 15 epochs (99.07% test accuracy; the real MNIST test set then scores
+// 9.83 on the classifier inception score, near the 9.88 anchor; after 6 epochs: 98.94% and 9.72).
 func Defaults() Config {
 	m := classifier.DefaultConfig()
 	return Config{Dataset: datasets.MNIST, Filters: m.Filters, Kernel: m.Kernel, Hidden: m.Hidden, Dropout: m.Dropout,
-		Epochs: 6, Batch: 128, LR: 1e-3, Optimizer: loop.Adam, Seed: 1, KeepLast: 2, Plot: true}
+		Epochs: 15, Batch: 128, LR: 1e-3, Optimizer: loop.Adam, Seed: 1, KeepLast: 2, Plot: true}
 }
 
 func (c *Config) validate() error {
@@ -350,6 +351,7 @@ func (t *Trainer) Run() error {
 	cfg := t.cfg
 	B, K := cfg.Batch, len(t.model.Classes)
 	nb := t.train.N / B
+	flops := StepFLOPs(t.model, B)
 	for t.st.Epoch < cfg.Epochs {
 		order := rand.New(rand.NewPCG(cfg.Seed, orderStream+uint64(t.st.Epoch)<<20)).Perm(t.train.N)
 		start, cpu0, done0 := time.Now(), loop.CPUTime(), t.st.Batch
@@ -394,6 +396,7 @@ func (t *Trainer) Run() error {
 				per := time.Since(start) / time.Duration(t.st.Batch-done0)
 				t.step(loop.Progress{Epoch: t.st.Epoch + 1, Epochs: cfg.Epochs, Batch: t.st.Batch, Batches: nb, Step: t.st.Step,
 					Loss: loss, EpochLoss: t.st.EpochLoss / float64(t.st.EpochImages), Unit: "nats/image", PerStep: per,
+					GFLOPs: flops / per.Seconds() / 1e9,
 					ETA: time.Duration(nb-t.st.Batch)*per + time.Duration((cfg.Epochs-t.st.Epoch-1)*nb)*per})
 			}
 		}
@@ -410,7 +413,8 @@ func (t *Trainer) Run() error {
 			t.st.TestAcc = e.Accuracy
 			line += fmt.Sprintf("; test loss %.4f, accuracy %.4f (%d images)", e.Loss, e.Accuracy, e.Images)
 		}
-		fmt.Fprintf(t.log, "%s; %.1f s (%.1f s CPU)\n", line, m.Seconds, m.CPUSeconds)
+		fmt.Fprintf(t.log, "%s; %.1f s (%.1f s CPU), %.1f GFLOP/s\n", line, m.Seconds, m.CPUSeconds,
+			flops*float64(t.st.Batch-done0)/m.Seconds/1e9)
 		if err := os.MkdirAll(t.dir, 0o755); err != nil {
 			return fmt.Errorf("classifier: %w", err)
 		}

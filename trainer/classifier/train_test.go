@@ -142,3 +142,15 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestStepFLOPs(t *testing.T) {
+	// DefaultConfig per image: 196·32·1·25 + 49·64·32·25 + 3136·128 + 128·10 =
+	// 156800 + 2508800 + 401408 + 1280 = 3068288 multiply-adds.
+	c := classifier.DefaultConfig()
+	if got := MACs(c); got != 3068288 {
+		t.Errorf("MACs = %v, want 3068288", got)
+	}
+	if got, want := StepFLOPs(c, 128), 3*2*3068288.0*128; got != want {
+		t.Errorf("StepFLOPs = %v, want %v", got, want)
+	}
+}

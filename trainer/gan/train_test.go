@@ -53,6 +53,20 @@ func tinyConfig(t *testing.T) Config {
 	return c
 }
 
+// sameExports reports whether two exported generators have bitwise equal weights.
+func sameExports(t *testing.T, pathA, pathB string) bool {
+	t.Helper()
+	a, err := dcgan.LoadFile(pathA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := dcgan.LoadFile(pathB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return equal(a.Params.Slices(), b.Params.Slices())
+}
+
 func snapshot(p dcgan.Params) [][]float32 { return loop.CloneSlices(p.Slices()) }
 
 func equal(a, b [][]float32) bool {
@@ -159,15 +173,7 @@ func TestResumeExact(t *testing.T) {
 		if err := Train(resumed); err != nil {
 			t.Fatal(err)
 		}
-		a, err := dcgan.LoadFile(full.Out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := dcgan.LoadFile(resumed.Out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !equal(a.Params.Slices(), b.Params.Slices()) {
+		if !sameExports(t, full.Out, resumed.Out) {
 			t.Errorf("%s: resumed generator differs from the uninterrupted one", opt)
 		}
 		for _, name := range []string{loop.CheckpointName(6)} {
@@ -559,15 +565,7 @@ func TestLRDecayTraining(t *testing.T) {
 	if err := Train(resumed); err != nil {
 		t.Fatal(err)
 	}
-	a, err := dcgan.LoadFile(full.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := dcgan.LoadFile(resumed.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !equal(a.Params.Slices(), b.Params.Slices()) {
+	if !sameExports(t, full.Out, resumed.Out) {
 		t.Error("a run resumed with --lr-decay differs from one decayed from the start")
 	}
 

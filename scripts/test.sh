@@ -4,7 +4,7 @@
 #   scripts/test.sh
 #
 # 1. installs ONNX Runtime (the reference the tests compare with) from npm, if not present;
-# 2. go vet, then every unit, property, conformance and CLI test (go test ./...);
+# 2. gofmt (no unformatted Go file), go vet, then every unit, property, conformance and CLI test (go test ./...);
 # 3. the concurrency tests again under the race detector;
 # 4. the ONNX Runtime comparison tests (build tag "ort"; cgo), which must not skip here;
 # 5. InceptionV3 converted from TF.js, against TensorFlow.js itself (npm) and ONNX Runtime.
@@ -14,7 +14,13 @@ cd "$(dirname "$0")/.."
 GENDL_ORT_LIB=${GENDL_ORT_LIB:-$(scripts/install-ort.sh)}
 export GENDL_ORT_LIB GENDL_REQUIRE_ORT=1
 
-echo "== go vet" >&2
+echo "== gofmt, go vet" >&2
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt: these files are not formatted (run gofmt -w):" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
 go vet ./...
 go vet -tags ort ./runtime/ortcheck
 echo "== go test ./..." >&2

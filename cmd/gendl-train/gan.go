@@ -58,7 +58,7 @@ func ganCommand() *cli.Command {
 			&cli.IntFlag{Name: "log-every", Value: d.LogEvery, Usage: "steps per metrics.jsonl line"},
 			&cli.StringFlag{Name: "classifier", Usage: "classifier .onnx for the inception score during training (from gendl-train classifier)"},
 			&cli.IntFlag{Name: "eval-every", Usage: "steps between inception scores (0: only at the end)"},
-			&cli.IntFlag{Name: "eval-samples", Value: d.EvalSamples, Usage: "generated images per inception score during training"},
+			&cli.IntFlag{Name: "eval-samples", Value: d.EvalSamples, Usage: "generated images per inception score during training (in splits of 1,000)"},
 			&cli.BoolFlag{Name: "plot", Value: d.Plot, Usage: "redraw loss.png at every metrics line (--plot=false: off)"},
 			progressFlag(),
 		}),

@@ -397,7 +397,7 @@ func (t *Trainer) Run() error {
 				t.step(loop.Progress{Epoch: t.st.Epoch + 1, Epochs: cfg.Epochs, Batch: t.st.Batch, Batches: nb, Step: t.st.Step,
 					Loss: loss, EpochLoss: t.st.EpochLoss / float64(t.st.EpochImages), Unit: "nats/image", PerStep: per,
 					GFLOPs: flops / per.Seconds() / 1e9,
-					ETA: time.Duration(nb-t.st.Batch)*per + time.Duration((cfg.Epochs-t.st.Epoch-1)*nb)*per})
+					ETA:    time.Duration(nb-t.st.Batch)*per + time.Duration((cfg.Epochs-t.st.Epoch-1)*nb)*per})
 			}
 		}
 		m := Metrics{Epoch: t.st.Epoch + 1, Step: t.st.Step, TrainLoss: t.st.EpochLoss / float64(t.st.EpochImages),
